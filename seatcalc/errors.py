@@ -1,0 +1,107 @@
+"""The exceptions seatcalc raises.
+
+One root, :class:`SeatcalcError`; every leaf also inherits the builtin a caller would
+catch anyway (``ValueError``, ``LookupError``, ``TypeError``), so ``except ValueError``
+around a call keeps working. Messages name the value, the field or row, and a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "FrameSchemaError",
+    "InvalidEventFrame",
+    "InvalidPrice",
+    "InvalidSchedule",
+    "InvalidSeatEvent",
+    "LedgerError",
+    "Problem",
+    "SeatEventNotFound",
+    "SeatcalcError",
+]
+
+_SHOWN = 5  # offending rows quoted in a message; the count covers all of them
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One bad value: where it is (row index or ``None``), which field, and why."""
+
+    row: int | None
+    field: str
+    reason: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        where = f"row {self.row}: " if self.row is not None else ""
+        shown = "" if self.value is None else f" (got {self.value!r})"
+        return f"{where}{self.field}: {self.reason}{shown}"
+
+
+class SeatcalcError(Exception):
+    """Root of every error seatcalc raises on purpose."""
+
+
+class InvalidSeatEvent(SeatcalcError, ValueError):
+    """A seat event (a request, a row of a file or frame) breaks a rule of SPEC §1.
+
+    ``problems`` lists every bad value found, not only the first.
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[Problem], *, what: str = "seat event") -> InvalidSeatEvent:
+        """``"3 problems in seat events: row 0: total: …; …"``, quoting the first few."""
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        shown = "; ".join(str(p) for p in problems[:_SHOWN])
+        more = f"; and {count - _SHOWN} more" if count > _SHOWN else ""
+        return cls(f"{count} {noun} in {what}: {shown}{more}", problems)
+
+
+class SeatEventNotFound(SeatcalcError, LookupError):
+    """No stored seat event has this id."""
+
+    @classmethod
+    def for_id(cls, event_id: str, account_id: str) -> SeatEventNotFound:
+        return cls(
+            f"no seat event with id {event_id!r} in account {account_id!r}; "
+            "ids are the UUIDv7 strings returned by create()"
+        )
+
+
+class InvalidSchedule(SeatcalcError, ValueError):
+    """A billing schedule, or a request for its periods, that cannot be honoured."""
+
+
+class InvalidPrice(SeatcalcError, ValueError):
+    """A seat price structure that is inconsistent (tiers, currency, amounts)."""
+
+
+class FrameSchemaError(SeatcalcError, TypeError):
+    """An events frame lacks a column or carries one of the wrong dtype."""
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[Problem], columns: Sequence[str]) -> FrameSchemaError:
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        listed = "; ".join(f"{p.field}: {p.reason}" for p in problems)
+        return cls(f"{count} schema {noun} in the events frame: {listed}. Columns present: {list(columns)}")
+
+
+class InvalidEventFrame(FrameSchemaError, InvalidSeatEvent):
+    """An events frame whose rows break the rules: nulls, negative or oversized totals, …
+
+    It is both a :class:`FrameSchemaError` (the frame is unusable) and an
+    :class:`InvalidSeatEvent` (the rows are bad events): catch either.
+    """
+
+
+class LedgerError(SeatcalcError):
+    """The store behind a ledger cannot be used (corrupt, locked too long, foreign file)."""

@@ -1,0 +1,241 @@
+"""Billing schedules and their periods (SPEC §4).
+
+Period boundaries are local midnights in the schedule's IANA time zone, converted to UTC
+instants; periods are half-open ``[periodStart, periodEnd)`` and contiguous. Month
+intervals stay anchored on the start's day of month and clamp to short months (Jan 31 →
+Feb 29 → Mar 31 → Apr 30). A calendar day is a local day: 23 or 25 hours across a
+daylight-saving change; a day whose midnight does not exist starts at its first instant,
+a day whose midnight happens twice starts at the first occurrence.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from seatcalc.errors import InvalidSchedule
+
+__all__ = ["BillingSchedule", "Until", "billing_periods", "day_start"]
+
+Until = date | datetime | None
+"""A cut-off: a date (its local midnight in the schedule's zone) or an aware instant."""
+
+_INTERVAL = re.compile(r"(?P<count>1|3|6)(?P<unit>mo)|(?P<year>1)y|(?P<n>[1-9]\d{0,3})(?P<unit2>w|d)")
+_MAX_PERIODS = 100_000
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which local ``day`` begins in ``zone``.
+
+    Normally its local midnight; where midnight is skipped by a daylight-saving jump, the
+    first instant that exists on that day; where midnight happens twice, the first.
+
+    >>> day_start(date(2025, 3, 9), ZoneInfo("America/New_York"))
+    datetime.datetime(2025, 3, 9, 5, 0, tzinfo=datetime.timezone.utc)
+    """
+    midnight = datetime.combine(day, time(), zone)
+    early = midnight.replace(fold=0).astimezone(UTC)
+    late = midnight.replace(fold=1).astimezone(UTC)
+    lo, hi = min(early, late), max(early, late)
+    if lo.astimezone(zone).date() == day:
+        return lo  # midnight exists (once, or twice: the first occurrence)
+    # Midnight falls in a gap: the day starts at the transition, between lo and hi.
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(zone).date() >= day:
+            hi = mid
+        else:
+            lo = mid
+    return hi.replace(microsecond=0)
+
+
+def _parse_interval(interval: str) -> tuple[int, str]:
+    match = _INTERVAL.fullmatch(interval)
+    if match is None:
+        raise InvalidSchedule(
+            f"interval {interval!r} is not one of '1mo', '3mo', '6mo', '1y', 'Nd', 'Nw' "
+            "(N a whole number from 1)"
+        )
+    if match["unit"]:
+        return int(match["count"]), "mo"
+    if match["year"]:
+        return 12, "mo"
+    count = int(match["n"])
+    return (7 * count, "d") if match["unit2"] == "w" else (count, "d")
+
+
+def _add_months(anchor: date, months: int) -> date:
+    """``anchor`` plus ``months``, on the anchor's day of month clamped to the month's end."""
+    index = anchor.year * 12 + anchor.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(anchor.day, last))
+
+
+@dataclass(frozen=True, slots=True)
+class BillingSchedule:
+    """Billing periods from ``start`` every ``interval`` in ``time_zone``, up to ``end``.
+
+    ``interval`` is ``"1mo"``, ``"3mo"``, ``"6mo"``, ``"1y"`` (twelve anchored months),
+    ``"Nd"`` (N days) or ``"Nw"`` (7·N days). ``end`` is exclusive and must be a period
+    boundary; without it, a cut-off (``until``) must be given when periods are listed.
+
+    >>> schedule = BillingSchedule(date(2024, 1, 31), "1mo", end=date(2024, 4, 30))
+    >>> [p.isoformat() for p in schedule.boundary_dates(date(2024, 4, 30))]
+    ['2024-01-31', '2024-02-29', '2024-03-31', '2024-04-30']
+    """
+
+    start: date
+    interval: str
+    time_zone: str = "UTC"
+    end: date | None = None
+    _step: tuple[int, str] = field(init=False, repr=False, compare=False, hash=False)
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.start, datetime) or not isinstance(self.start, date):
+            raise InvalidSchedule(f"start must be a date, got {self.start!r}")
+        if self.end is not None and (isinstance(self.end, datetime) or not isinstance(self.end, date)):
+            raise InvalidSchedule(f"end must be a date or None, got {self.end!r}")
+        object.__setattr__(self, "_step", _parse_interval(self.interval))
+        try:
+            zone = ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise InvalidSchedule(
+                f"time_zone {self.time_zone!r} is not an IANA time zone name (e.g. 'Europe/London')"
+            ) from None
+        object.__setattr__(self, "_zone", zone)
+        if self.end is not None:
+            if self.end <= self.start:
+                raise InvalidSchedule(f"end {self.end} must be after start {self.start}")
+            before = after = self.start
+            for boundary in self._boundaries():
+                if boundary >= self.end:
+                    after = boundary
+                    break
+                before = boundary
+            if after != self.end:
+                raise InvalidSchedule(
+                    f"end {self.end} is not a period boundary of a {self.interval!r} schedule "
+                    f"from {self.start}; the nearest boundaries are {before} and {after}"
+                )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
+
+    def _boundaries(self) -> Iterator[date]:
+        count, unit = self._step
+        for k in range(_MAX_PERIODS + 1):
+            if unit == "mo":
+                yield _add_months(self.start, k * count)
+            else:
+                yield self.start + timedelta(days=k * count)
+
+    def until_instant(self, until: Until) -> datetime | None:
+        """The cut-off as a UTC instant (a date means its local midnight)."""
+        if until is None:
+            return None
+        if isinstance(until, datetime):
+            if until.tzinfo is None or until.utcoffset() is None:
+                raise InvalidSchedule(
+                    f"until {until!r} is a naive datetime; give an aware instant or a date"
+                )
+            return until.astimezone(UTC)
+        if isinstance(until, date):
+            return day_start(until, self._zone)
+        raise InvalidSchedule(f"until must be a date, an aware datetime or None, got {until!r}")
+
+    def boundary_dates(self, until: Until = None) -> list[date]:
+        """Local dates of the period boundaries, first to last (one more than periods).
+
+        Keeps every period that starts before ``until`` (whole) and ends by ``end``.
+        """
+        cutoff = self.until_instant(until)
+        if cutoff is None and self.end is None:
+            raise InvalidSchedule(
+                f"the {self.interval!r} schedule from {self.start} has no end: "
+                "give BillingSchedule(end=...) or until=..."
+            )
+        dates: list[date] = []
+        for boundary in self._boundaries():
+            if dates and (
+                (self.end is not None and dates[-1] >= self.end)
+                or (cutoff is not None and day_start(dates[-1], self._zone) >= cutoff)
+            ):
+                break
+            dates.append(boundary)
+        else:
+            raise InvalidSchedule(f"more than {_MAX_PERIODS} periods requested; narrow until/end")
+        return dates
+
+    def periods(self, until: Until = None) -> list[tuple[datetime, datetime, int]]:
+        """``(periodStart, periodEnd, days)`` for every period, in order (UTC instants)."""
+        dates = self.boundary_dates(until)
+        starts = [day_start(d, self._zone) for d in dates]
+        return [
+            (starts[i], starts[i + 1], (dates[i + 1] - dates[i]).days) for i in range(len(dates) - 1)
+        ]
+
+
+def billing_periods(schedule: BillingSchedule, until: Until = None) -> pl.DataFrame:
+    """The periods of ``schedule`` as a frame: ``periodStart``, ``periodEnd``, ``days``.
+
+    >>> billing_periods(BillingSchedule(date(2024, 1, 31), "1mo"), until=date(2024, 3, 1))["days"].to_list()
+    [29, 31]
+    """
+    rows = schedule.periods(until)
+    instant = pl.Datetime("us", "UTC")
+    return pl.DataFrame(
+        {
+            "periodStart": pl.Series([r[0] for r in rows], dtype=instant),
+            "periodEnd": pl.Series([r[1] for r in rows], dtype=instant),
+            "days": pl.Series([r[2] for r in rows], dtype=pl.Int32),
+        }
+    )
+
+
+def schedule_days(schedule: BillingSchedule, until: Until = None) -> pl.DataFrame:
+    """Every local day of every period, for the vectorised core.
+
+    Columns: ``dayStart`` (UTC instant), ``periodStart``, ``periodEnd``, ``days``,
+    ``dayIndex`` (0-based within its period); plus one closing row at the last
+    ``periodEnd`` with null period columns, so that later instants match no period.
+    """
+    dates = schedule.boundary_dates(until)
+    zone = schedule.zone
+    day_starts: list[datetime] = []
+    period_starts: list[datetime | None] = []
+    period_ends: list[datetime | None] = []
+    lengths: list[int | None] = []
+    indexes: list[int | None] = []
+    for first, last in zip(dates, dates[1:], strict=False):
+        length = (last - first).days
+        begin, finish = day_start(first, zone), day_start(last, zone)
+        for k in range(length):
+            day_starts.append(day_start(first + timedelta(days=k), zone))
+            period_starts.append(begin)
+            period_ends.append(finish)
+            lengths.append(length)
+            indexes.append(k)
+    day_starts.append(day_start(dates[-1], zone))
+    period_starts.append(None)
+    period_ends.append(None)
+    lengths.append(None)
+    indexes.append(None)
+    instant = pl.Datetime("us", "UTC")
+    return pl.DataFrame(
+        {
+            "dayStart": pl.Series(day_starts, dtype=instant),
+            "periodStart": pl.Series(period_starts, dtype=instant),
+            "periodEnd": pl.Series(period_ends, dtype=instant),
+            "days": pl.Series(lengths, dtype=pl.Int32),
+            "dayIndex": pl.Series(indexes, dtype=pl.Int32),
+        }
+    )

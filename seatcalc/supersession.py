@@ -1,0 +1,119 @@
+"""Which version of a seat event counts (SPEC §2), and the seat log (SPEC §3).
+
+Versions share a ``customerEventId`` (within one ``sequenceAccountId`` when the frame has
+that column). With ``supersede_by="eventTimestamp"`` the latest ``eventTimestamp`` wins and
+equal timestamps go to the version received later; with ``supersede_by="received"`` the
+version received last wins whatever its timestamp. Receipt order is ``receivedSeq`` when
+present, else the input row order. A null ``customerEventId`` is a fact of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+from seatcalc.frames import (
+    ACCOUNT,
+    EVENT_ID,
+    RECEIVED,
+    TIMESTAMP,
+    TOTAL,
+    eager_or_lazy,
+    key_columns,
+    validate_events,
+)
+
+__all__ = ["SupersedeBy", "effective_events", "seat_log"]
+
+SupersedeBy = Literal["eventTimestamp", "received"]
+
+SEQ = "__seq"
+"""Receipt order as used internally: ``receivedSeq``, or the input row position."""
+
+
+def with_receipt_order(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Validate ``events`` and add the internal receipt order column ``__seq``."""
+    events = validate_events(events)
+    if RECEIVED in events.collect_schema().names():
+        return events.with_columns(pl.col(RECEIVED).alias(SEQ))
+    return events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
+
+
+def check_policy(supersede_by: str) -> None:
+    if supersede_by not in ("eventTimestamp", "received"):
+        raise ValueError(
+            f"supersede_by={supersede_by!r} is not a policy; use 'eventTimestamp' or 'received'"
+        )
+
+
+def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
+    """Keep the effective version of every fact (input must carry ``__seq``)."""
+    check_policy(supersede_by)
+    names = events.collect_schema().names()
+    fact = ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
+    own_fact = pl.col(EVENT_ID).is_null()
+    if supersede_by == "eventTimestamp":
+        events = events.filter(own_fact | (pl.col(TIMESTAMP) == pl.col(TIMESTAMP).max().over(fact)))
+    return events.filter(own_fact | (pl.col(SEQ) == pl.col(SEQ).max().over(fact)))
+
+
+def collapse_instants(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Of several effective events of one key at one instant keep the last received."""
+    same_instant = [*key_columns(events), TIMESTAMP]
+    return events.filter(pl.col(SEQ) == pl.col(SEQ).max().over(same_instant))
+
+
+def effective_events(
+    events: pl.DataFrame | pl.LazyFrame, *, supersede_by: SupersedeBy = "eventTimestamp"
+) -> pl.DataFrame | pl.LazyFrame:
+    """The winning version of every seat event, all input columns kept.
+
+    Sorted by key (account?, customerAlias, seatType), eventTimestamp, then receipt order.
+
+    >>> from datetime import datetime, UTC
+    >>> t = datetime(2025, 1, 1, tzinfo=UTC)
+    >>> events = pl.DataFrame({"customerEventId": ["e1", "e1"], "customerAlias": ["acme"] * 2,
+    ...     "seatType": ["admin"] * 2, "eventTimestamp": [t, t], "total": [3, 5]})
+    >>> effective_events(events)["total"].to_list()  # same timestamp: received later wins
+    [5]
+    """
+
+    def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
+        frame = resolve(with_receipt_order(frame), supersede_by)
+        return frame.sort([*key_columns(frame), TIMESTAMP, SEQ]).drop(SEQ)
+
+    return eager_or_lazy(events, compute)
+
+
+def seat_log(
+    events: pl.DataFrame | pl.LazyFrame, *, supersede_by: SupersedeBy = "eventTimestamp"
+) -> pl.DataFrame | pl.LazyFrame:
+    """Effective events in order with the seats each one ``added`` and ``removed``.
+
+    ``added = max(0, total − b(t⁻))`` and ``removed = max(0, b(t⁻) − total)``, where
+    ``b(t⁻)`` is the balance just before the event's instant (0 before the first event).
+    Of several events at one instant only the last received appears.
+
+    >>> from datetime import datetime, UTC
+    >>> events = pl.DataFrame({"customerAlias": ["acme"] * 3, "seatType": ["admin"] * 3,
+    ...     "eventTimestamp": [datetime(2025, 1, d, tzinfo=UTC) for d in (1, 2, 3)],
+    ...     "total": [3, 5, 1]})
+    >>> seat_log(events).select("total", "added", "removed").rows()
+    [(3, 3, 0), (5, 2, 0), (1, 0, 4)]
+    """
+
+    def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
+        frame = collapse_instants(resolve(with_receipt_order(frame), supersede_by))
+        keys = key_columns(frame)
+        before = pl.col(TOTAL).shift(1, fill_value=0).over(keys, order_by=TIMESTAMP)
+        return (
+            frame.with_columns(
+                added=(pl.col(TOTAL) - before).clip(lower_bound=0),
+                removed=(before - pl.col(TOTAL)).clip(lower_bound=0),
+            )
+            .sort([*keys, TIMESTAMP])
+            .drop(SEQ)
+        )
+
+    return eager_or_lazy(events, compute)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
     "FrameSchemaError",
@@ -56,13 +56,17 @@ class InvalidSeatEvent(SeatcalcError, ValueError):
         self.problems: tuple[Problem, ...] = tuple(problems)
 
     @classmethod
-    def from_problems(cls, problems: Sequence[Problem], *, what: str = "seat event") -> InvalidSeatEvent:
+    def from_problems(cls, problems: Sequence[Problem], *, what: str = "seat event") -> Self:
         """``"3 problems in seat events: row 0: total: …; …"``, quoting the first few."""
-        count = len(problems)
-        noun = "problem" if count == 1 else "problems"
-        shown = "; ".join(str(p) for p in problems[:_SHOWN])
-        more = f"; and {count - _SHOWN} more" if count > _SHOWN else ""
-        return cls(f"{count} {noun} in {what}: {shown}{more}", problems)
+        return cls(_summary(problems, what), problems)
+
+
+def _summary(problems: Sequence[Problem], what: str) -> str:
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    shown = "; ".join(str(p) for p in problems[:_SHOWN])
+    more = f"; and {count - _SHOWN} more" if count > _SHOWN else ""
+    return f"{count} {noun} in {what}: {shown}{more}"
 
 
 class SeatEventNotFound(SeatcalcError, LookupError):
@@ -101,6 +105,10 @@ class InvalidEventFrame(FrameSchemaError, InvalidSeatEvent):
     It is both a :class:`FrameSchemaError` (the frame is unusable) and an
     :class:`InvalidSeatEvent` (the rows are bad events): catch either.
     """
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[Problem], *, what: str = "events frame") -> Self:  # type: ignore[override]
+        return cls(_summary(problems, what), problems)
 
 
 class LedgerError(SeatcalcError):

@@ -28,6 +28,8 @@ __all__ = [
     "FrameT",
     "eager_or_lazy",
     "key_columns",
+    "row_problems",
+    "schema_problems",
     "validate_events",
 ]
 
@@ -59,7 +61,7 @@ def _is_text(dtype: pl.DataType) -> bool:
     return dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
 
 
-def _schema_problems(schema: pl.Schema) -> list[Problem]:
+def schema_problems(schema: pl.Schema) -> list[Problem]:
     problems: list[Problem] = []
     for name in _REQUIRED:
         if name not in schema:
@@ -135,7 +137,7 @@ def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
     seatcalc.errors.InvalidEventFrame: 1 problem in events frame: row 0: total: is negative (got -2)
     """
     schema = events.collect_schema()
-    problems = _schema_problems(schema)
+    problems = schema_problems(schema)
     if problems:
         raise FrameSchemaError.from_problems(problems, schema.names())
 
@@ -162,26 +164,34 @@ def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
     return events.with_columns(columns)
 
 
-def _row_error(
-    events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr], count: int
-) -> InvalidEventFrame:
-    """Quote the first rows at fault, every bad field of each."""
+def row_problems(
+    events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr] | None = None, *, limit: int | None = None
+) -> list[Problem]:
+    """Every bad value of every bad row, in row order (the first ``limit`` rows at fault)."""
+    checks = checks if checks is not None else _row_checks(events.collect_schema())
     flags = [expr.fill_null(False).alias(f"__bad{i}") for i, expr in enumerate(checks.values())]
     fields = sorted({field for field, _ in checks})
-    rows = (
+    bad = (
         events.with_row_index(_ROW)
         .with_columns(flags)
         .filter(pl.any_horizontal(f"__bad{i}" for i in range(len(flags))))
         .sort(_ROW)
-        .head(_SHOWN_ROWS)
-        .collect()
     )
+    rows = (bad.head(limit) if limit is not None else bad).collect()
     problems: list[Problem] = []
     for row in rows.iter_rows(named=True):
         for i, (field, reason) in enumerate(checks):
             if row[f"__bad{i}"]:
                 value = row[field] if field in fields and reason != "is null" else None
                 problems.append(Problem(int(row[_ROW]), field, reason, value))
+    return problems
+
+
+def _row_error(
+    events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr], count: int
+) -> InvalidEventFrame:
+    """Quote the first rows at fault, every bad field of each."""
+    problems = row_problems(events, checks, limit=_SHOWN_ROWS)
     noun = "problem" if count == 1 else "problems"
     shown = "; ".join(str(p) for p in problems)
     more = f"; and {count - len(problems)} more" if count > len(problems) else ""

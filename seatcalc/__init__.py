@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-# Wire models
-from seatcalc.events import CreateSeatEventRequest, SeatEvent
-
 # Errors
 from seatcalc.errors import (
     FrameSchemaError,
@@ -17,12 +14,15 @@ from seatcalc.errors import (
     SeatEventNotFound,
 )
 
-# Supersession and balances
-from seatcalc.supersession import effective_events, seat_log
+# Wire models
+from seatcalc.events import CreateSeatEventRequest, SeatEvent
 from seatcalc.measures import billable_seats, seat_balances
 
 # Billing schedules
 from seatcalc.periods import BillingSchedule, billing_periods
+
+# Supersession and balances
+from seatcalc.supersession import effective_events, seat_log
 
 __all__ = [
     "BillingSchedule",

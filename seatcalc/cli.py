@@ -37,8 +37,14 @@ def _date(text: str) -> date:
 def _show(frame: pl.DataFrame, out: str | None) -> None:
     """Print ``frame`` as a table, or write it to ``out`` (.csv or .parquet)."""
     if out is None:
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True,
-                       tbl_hide_column_data_types=True, float_precision=4):
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_width_chars=250,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+            float_precision=4,
+        ):
             print(frame)
         return
     path = Path(out)
@@ -51,28 +57,31 @@ def _show(frame: pl.DataFrame, out: str | None) -> None:
     print(f"wrote {frame.height} rows to {path}", file=sys.stderr)
 
 
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
 def demo_events() -> tuple[pl.DataFrame, dict[str, BillingSchedule]]:
     """A small, realistic ledger: three customers, three seat types, corrections."""
-    t = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
     rows = [
         # acme-corp bills on the 31st (UTC): Jan 31 → Feb 29 → Mar 31 → Apr 30.
-        ("acme-1", "acme-corp", "admin", t(2024, 1, 31), 2),
-        ("acme-2", "acme-corp", "editor", t(2024, 1, 31), 10),
-        ("acme-3", "acme-corp", "editor", t(2024, 2, 14, 9, 30), 14),
-        ("acme-4", "acme-corp", "editor", t(2024, 3, 5, 16), 12),
-        ("acme-4", "acme-corp", "editor", t(2024, 3, 5, 16), 11),  # same fact re-sent: 11 wins
-        ("acme-5", "acme-corp", "admin", t(2024, 4, 2, 8), 3),
+        ("acme-1", "acme-corp", "admin", _utc(2024, 1, 31), 2),
+        ("acme-2", "acme-corp", "editor", _utc(2024, 1, 31), 10),
+        ("acme-3", "acme-corp", "editor", _utc(2024, 2, 14, 9, 30), 14),
+        ("acme-4", "acme-corp", "editor", _utc(2024, 3, 5, 16), 12),
+        ("acme-4", "acme-corp", "editor", _utc(2024, 3, 5, 16), 11),  # same fact re-sent: 11 wins
+        ("acme-5", "acme-corp", "admin", _utc(2024, 4, 2, 8), 3),
         # globex bills monthly in New York: March 2024 has the 23-hour day (Mar 10).
-        ("glx-1", "globex", "viewer", t(2024, 2, 20, 15), 40),
-        ("glx-2", "globex", "viewer", t(2024, 3, 10, 7), 55),
-        ("glx-3", "globex", "viewer", t(2024, 3, 20, 12), 48),
-        ("glx-3", "globex", "viewer", t(2024, 3, 22, 12), 45),  # a later version wins
-        ("glx-4", "globex", "admin", t(2024, 3, 1, 5), 1),
+        ("glx-1", "globex", "viewer", _utc(2024, 2, 20, 15), 40),
+        ("glx-2", "globex", "viewer", _utc(2024, 3, 10, 7), 55),
+        ("glx-3", "globex", "viewer", _utc(2024, 3, 20, 12), 48),
+        ("glx-3", "globex", "viewer", _utc(2024, 3, 22, 12), 45),  # a later version wins
+        ("glx-4", "globex", "admin", _utc(2024, 3, 1, 5), 1),
         # initech bills monthly in London; a mistaken event moved to another seat type.
-        ("ini-1", "initech", "editor", t(2024, 3, 1), 5),
-        ("ini-2", "initech", "admin", t(2024, 3, 15), 9),
-        ("ini-2", "initech", "editor", t(2024, 3, 15, 0, 0, 1), 9),  # moved: admin never had 9
-        ("ini-3", "initech", "editor", t(2024, 4, 10), 0),
+        ("ini-1", "initech", "editor", _utc(2024, 3, 1), 5),
+        ("ini-2", "initech", "admin", _utc(2024, 3, 15), 9),
+        ("ini-2", "initech", "editor", _utc(2024, 3, 15, 0, 0, 1), 9),  # moved: admin never had 9
+        ("ini-3", "initech", "editor", _utc(2024, 4, 10), 0),
     ]
     frame = pl.DataFrame(
         rows,
@@ -97,7 +106,9 @@ def _demo(args: argparse.Namespace) -> int:
     events, schedules = demo_events()
     print(f"{events.height} seat events (with corrections) for {len(schedules)} customers:")
     for alias, schedule in schedules.items():
-        print(f"  {alias}: {schedule.interval} from {schedule.start} to {schedule.end} ({schedule.time_zone})")
+        print(
+            f"  {alias}: {schedule.interval} from {schedule.start} to {schedule.end} ({schedule.time_zone})"
+        )
     seats = billable_seats(events, schedules)
     print("\nBillable seats per customer, seat type and period:")
     _show(seats.drop("seatMicroseconds"), None)
@@ -136,7 +147,9 @@ def _schedule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=_date, help="keep periods that start before this date")
     parser.add_argument("--tz", default="UTC", help="IANA time zone of the period boundaries")
     parser.add_argument(
-        "--supersede-by", choices=("eventTimestamp", "received"), default="eventTimestamp",
+        "--supersede-by",
+        choices=("eventTimestamp", "received"),
+        default="eventTimestamp",
         help="which version of an event wins (default: latest eventTimestamp)",
     )
 
@@ -157,5 +170,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-

@@ -66,9 +66,7 @@ def parse_timestamp(value: object) -> datetime:
         if match is None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
             raise ValueError("is a date only; a date-time with an offset is required")
         if match is None:
-            raise ValueError(
-                "not an ISO 8601 date-time; expected e.g. '2022-10-01T00:00:00Z'"
-            )
+            raise ValueError("not an ISO 8601 date-time; expected e.g. '2022-10-01T00:00:00Z'")
         if match["offset"] is None:
             raise ValueError("has no UTC offset; add 'Z' or '+hh:mm' to say which instant it is")
         frac = (match["frac"] or ".")[1:]
@@ -182,7 +180,6 @@ class _WireModel(BaseModel):
         extra="forbid",
         frozen=True,
         populate_by_name=True,
-        str_strict=True,
     )
 
     def __init__(self, /, **data: Any) -> None:
@@ -224,9 +221,9 @@ class CreateSeatEventRequest(_WireModel):
     '{"customerEventId":"e-1","customerAlias":"acme","seatType":"admin","eventTimestamp":"2022-10-01T00:00:00Z","total":1}'
     """
 
-    customer_event_id: Annotated[
-        Text, BeforeValidator(lambda v: str(uuid.uuid4()) if v is None else v)
-    ] = Field(alias="customerEventId", default_factory=lambda: str(uuid.uuid4()))
+    customer_event_id: Annotated[Text, BeforeValidator(lambda v: str(uuid.uuid4()) if v is None else v)] = (
+        Field(alias="customerEventId", default_factory=lambda: str(uuid.uuid4()))
+    )
     customer_alias: Text = Field(alias="customerAlias")
     seat_type: Text = Field(alias="seatType")
     event_timestamp: Timestamp = Field(alias="eventTimestamp")
@@ -246,9 +243,7 @@ class SeatEvent(_WireModel):
     total: Total
 
     @classmethod
-    def from_request(
-        cls, request: CreateSeatEventRequest, *, event_id: str, account_id: str
-    ) -> SeatEvent:
+    def from_request(cls, request: CreateSeatEventRequest, *, event_id: str, account_id: str) -> SeatEvent:
         """The stored form of ``request`` under ``event_id`` in ``account_id``."""
         return cls.model_construct(
             id=event_id,

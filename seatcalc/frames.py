@@ -10,7 +10,7 @@ untouched. Schema problems raise :class:`FrameSchemaError`; bad rows raise
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar, overload
+from typing import TypeVar
 
 import polars as pl
 
@@ -111,9 +111,7 @@ def _row_checks(schema: pl.Schema) -> dict[tuple[str, str], pl.Expr]:
     )
     dtype = schema[TIMESTAMP]
     if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns":
-        checks[(TIMESTAMP, "has sub-microsecond precision")] = (
-            stamp.dt.nanosecond() % 1000 != 0
-        )
+        checks[(TIMESTAMP, "has sub-microsecond precision")] = stamp.dt.nanosecond() % 1000 != 0
     if RECEIVED in schema:
         checks[(RECEIVED, "is null")] = pl.col(RECEIVED).is_null()
         checks[(RECEIVED, "is not unique")] = pl.col(RECEIVED).is_duplicated()
@@ -187,9 +185,7 @@ def row_problems(
     return problems
 
 
-def _row_error(
-    events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr], count: int
-) -> InvalidEventFrame:
+def _row_error(events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr], count: int) -> InvalidEventFrame:
     """Quote the first rows at fault, every bad field of each."""
     problems = row_problems(events, checks, limit=_SHOWN_ROWS)
     noun = "problem" if count == 1 else "problems"
@@ -198,13 +194,7 @@ def _row_error(
     return InvalidEventFrame(f"{count} {noun} in events frame: {shown}{more}", problems)
 
 
-@overload
-def eager_or_lazy(frame: pl.DataFrame, compute: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.DataFrame: ...
-@overload
-def eager_or_lazy(frame: pl.LazyFrame, compute: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.LazyFrame: ...
-def eager_or_lazy(
-    frame: pl.DataFrame | pl.LazyFrame, compute: Callable[[pl.LazyFrame], pl.LazyFrame]
-) -> pl.DataFrame | pl.LazyFrame:
+def eager_or_lazy(frame: FrameT, compute: Callable[[pl.LazyFrame], pl.LazyFrame]) -> FrameT:
     """Run a ``LazyFrame -> LazyFrame`` step on either kind: eager in, eager out."""
     if isinstance(frame, pl.DataFrame):
         return compute(frame.lazy()).collect()
@@ -213,4 +203,3 @@ def eager_or_lazy(
     raise FrameSchemaError(
         f"expected a polars DataFrame or LazyFrame of seat events, got {type(frame).__name__}"
     )
-

@@ -60,20 +60,25 @@ def _typed_problems(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
                 problems.append(Problem(index, TIMESTAMP, str(error), text))
         if fixed_rows:
             fixes = pl.DataFrame(
-                {_ROW: pl.Series(fixed_rows, dtype=frame.schema[_ROW]), "__fixed": pl.Series(fixed_values, dtype=INSTANT)}
+                {
+                    _ROW: pl.Series(fixed_rows, dtype=frame.schema[_ROW]),
+                    "__fixed": pl.Series(fixed_values, dtype=INSTANT),
+                }
             )
-            frame = frame.join(fixes, on=_ROW, how="left", maintain_order="left").with_columns(
-                pl.coalesce("__parsed", "__fixed").alias("__parsed")
-            ).drop("__fixed")
+            frame = (
+                frame.join(fixes, on=_ROW, how="left", maintain_order="left")
+                .with_columns(pl.coalesce("__parsed", "__fixed").alias("__parsed"))
+                .drop("__fixed")
+            )
         frame = frame.with_columns(pl.col("__parsed").alias(TIMESTAMP)).drop("__parsed")
     if frame.schema[TOTAL] == pl.String:
         digits = pl.col(TOTAL).str.strip_chars()
         is_int = digits.str.contains(r"^[0-9]{1,10}$")
-        for index, text in frame.filter(~is_int & pl.col(TOTAL).is_not_null()).select(_ROW, TOTAL).iter_rows():
+        for index, text in (
+            frame.filter(~is_int & pl.col(TOTAL).is_not_null()).select(_ROW, TOTAL).iter_rows()
+        ):
             problems.append(Problem(index, TOTAL, "is not a whole number", text))
-        frame = frame.with_columns(
-            pl.when(is_int).then(digits.cast(pl.Int64, strict=False)).alias(TOTAL)
-        )
+        frame = frame.with_columns(pl.when(is_int).then(digits.cast(pl.Int64, strict=False)).alias(TOTAL))
     return frame, problems
 
 
@@ -131,7 +136,7 @@ def _read_path(path: Path) -> tuple[pl.DataFrame, list[Problem]]:
     if suffix in (".ndjson", ".jsonl", ".json"):
         return _from_records(_ndjson_records(path))
     if suffix == ".csv":
-        frame = pl.read_csv(path, infer_schema=False, missing_utf8_is_empty_string=False)
+        frame = pl.read_csv(path, infer_schema=False)
     elif suffix in (".parquet", ".pq"):
         frame = pl.read_parquet(path)
     else:

@@ -18,10 +18,9 @@ from typing import Any
 import polars as pl
 
 from seatcalc.errors import InvalidSchedule
-from seatcalc.frames import ALIAS, INSTANT, TIMESTAMP, TOTAL, eager_or_lazy, key_columns
+from seatcalc.frames import ALIAS, INSTANT, TIMESTAMP, TOTAL, FrameT, eager_or_lazy, key_columns
 from seatcalc.periods import BillingSchedule, Until, schedule_days
 from seatcalc.supersession import (
-    SEQ,
     SupersedeBy,
     collapse_instants,
     resolve,
@@ -109,19 +108,14 @@ def _days_grid(schedules: list[BillingSchedule], until: Until) -> pl.LazyFrame:
 
 
 def _period_table(days: pl.LazyFrame) -> pl.LazyFrame:
-    return (
-        days.filter(pl.col(DAY) == 0)
-        .select(SCHEDULE, PERIOD_START, PERIOD_END, DAYS)
-    )
+    return days.filter(pl.col(DAY) == 0).select(SCHEDULE, PERIOD_START, PERIOD_END, DAYS)
 
 
 def _attach_schedule(events: pl.LazyFrame, index: pl.DataFrame | None) -> pl.LazyFrame:
     """Give each event its schedule number; a customer without a schedule is an error."""
     if index is None:
         return events.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
-    unscheduled = (
-        events.select(ALIAS).unique().join(index.lazy(), on=ALIAS, how="anti").sort(ALIAS).collect()
-    )
+    unscheduled = events.select(ALIAS).unique().join(index.lazy(), on=ALIAS, how="anti").sort(ALIAS).collect()
     if unscheduled.height:
         shown = unscheduled[ALIAS].head(5).to_list()
         raise InvalidSchedule(
@@ -155,7 +149,12 @@ def _key_periods(events: pl.LazyFrame, days: pl.LazyFrame, keys: list[str]) -> p
     )
     carried = events.select(*keys, TIMESTAMP, TOTAL).sort(TIMESTAMP)
     return rows.join_asof(
-        carried, left_on=PERIOD_START, right_on=TIMESTAMP, by=keys, strategy="backward", check_sortedness=False
+        carried,
+        left_on=PERIOD_START,
+        right_on=TIMESTAMP,
+        by=keys,
+        strategy="backward",
+        check_sortedness=False,
     ).select(
         *keys,
         SCHEDULE,
@@ -275,7 +274,9 @@ def _billable(
     )
     return (
         periods.join(sums, on=period_key, how="left")
-        .with_columns((start.cast(pl.Int128) * quiet_us + pl.col("__integral").fill_null(0)).alias("__integral"))
+        .with_columns(
+            (start.cast(pl.Int128) * quiet_us + pl.col("__integral").fill_null(0)).alias("__integral")
+        )
         .select(
             *keys,
             PERIOD_START,
@@ -295,12 +296,12 @@ def _billable(
 
 
 def billable_seats(
-    events: pl.DataFrame | pl.LazyFrame,
+    events: FrameT,
     schedule: Schedules,
     *,
     until: Until = None,
     supersede_by: SupersedeBy = "eventTimestamp",
-) -> pl.DataFrame | pl.LazyFrame:
+) -> FrameT:
     """Billable seats per (key, period): one row for every period whose end is after the
     key's first effective event, up to the schedule's ``end`` or ``until``.
 
@@ -316,18 +317,19 @@ def billable_seats(
     ...     "eventTimestamp": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 11, 12, tzinfo=UTC)],
     ...     "total": [2, 5]})
     >>> schedule = BillingSchedule(date(2025, 1, 1), "1mo", end=date(2025, 2, 1))
-    >>> billable_seats(events, schedule).select("startSeats", "endSeats", "seatDays", "incrementSeatDays").rows()
+    >>> seats = billable_seats(events, schedule)
+    >>> seats.select("startSeats", "endSeats", "seatDays", "incrementSeatDays").rows()
     [(2, 5, 125, 125)]
     """
     return eager_or_lazy(events, lambda frame: _billable(frame, schedule, until, supersede_by))
 
 
 def seat_balances(
-    events: pl.DataFrame | pl.LazyFrame,
+    events: FrameT,
     at: datetime | None = None,
     *,
     supersede_by: SupersedeBy = "eventTimestamp",
-) -> pl.DataFrame | pl.LazyFrame:
+) -> FrameT:
     """The balance of every key at instant ``at`` (default: after the latest event).
 
     Columns: the key, ``total`` (``b(at)``; an event exactly at ``at`` counts) and
@@ -350,9 +352,7 @@ def seat_balances(
             frame = frame.filter(pl.col(TIMESTAMP) <= pl.lit(at).cast(INSTANT))
         latest = pl.col(TIMESTAMP) == pl.col(TIMESTAMP).max().over(keys)
         return (
-            frame.filter(latest)
-            .select(*keys, TOTAL, pl.col(TIMESTAMP).alias("changeTimestamp"))
-            .sort(keys)
+            frame.filter(latest).select(*keys, TOTAL, pl.col(TIMESTAMP).alias("changeTimestamp")).sort(keys)
         )
 
     return eager_or_lazy(events, compute)

@@ -11,6 +11,7 @@ a day whose midnight happens twice starts at the first occurrence.
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -144,9 +145,7 @@ class BillingSchedule:
             return None
         if isinstance(until, datetime):
             if until.tzinfo is None or until.utcoffset() is None:
-                raise InvalidSchedule(
-                    f"until {until!r} is a naive datetime; give an aware instant or a date"
-                )
+                raise InvalidSchedule(f"until {until!r} is a naive datetime; give an aware instant or a date")
             return until.astimezone(UTC)
         if isinstance(until, date):
             return day_start(until, self._zone)
@@ -179,9 +178,7 @@ class BillingSchedule:
         """``(periodStart, periodEnd, days)`` for every period, in order (UTC instants)."""
         dates = self.boundary_dates(until)
         starts = [day_start(d, self._zone) for d in dates]
-        return [
-            (starts[i], starts[i + 1], (dates[i + 1] - dates[i]).days) for i in range(len(dates) - 1)
-        ]
+        return [(starts[i], starts[i + 1], (dates[i + 1] - dates[i]).days) for i in range(len(dates) - 1)]
 
 
 def billing_periods(schedule: BillingSchedule, until: Until = None) -> pl.DataFrame:
@@ -215,7 +212,7 @@ def schedule_days(schedule: BillingSchedule, until: Until = None) -> pl.DataFram
     period_ends: list[datetime | None] = []
     lengths: list[int | None] = []
     indexes: list[int | None] = []
-    for first, last in zip(dates, dates[1:], strict=False):
+    for first, last in itertools.pairwise(dates):
         length = (last - first).days
         begin, finish = day_start(first, zone), day_start(last, zone)
         for k in range(length):

@@ -19,6 +19,7 @@ from seatcalc.frames import (
     RECEIVED,
     TIMESTAMP,
     TOTAL,
+    FrameT,
     eager_or_lazy,
     key_columns,
     validate_events,
@@ -42,9 +43,7 @@ def with_receipt_order(events: pl.LazyFrame) -> pl.LazyFrame:
 
 def check_policy(supersede_by: str) -> None:
     if supersede_by not in ("eventTimestamp", "received"):
-        raise ValueError(
-            f"supersede_by={supersede_by!r} is not a policy; use 'eventTimestamp' or 'received'"
-        )
+        raise ValueError(f"supersede_by={supersede_by!r} is not a policy; use 'eventTimestamp' or 'received'")
 
 
 def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
@@ -64,9 +63,7 @@ def collapse_instants(events: pl.LazyFrame) -> pl.LazyFrame:
     return events.filter(pl.col(SEQ) == pl.col(SEQ).max().over(same_instant))
 
 
-def effective_events(
-    events: pl.DataFrame | pl.LazyFrame, *, supersede_by: SupersedeBy = "eventTimestamp"
-) -> pl.DataFrame | pl.LazyFrame:
+def effective_events(events: FrameT, *, supersede_by: SupersedeBy = "eventTimestamp") -> FrameT:
     """The winning version of every seat event, all input columns kept.
 
     Sorted by key (account?, customerAlias, seatType), eventTimestamp, then receipt order.
@@ -86,9 +83,7 @@ def effective_events(
     return eager_or_lazy(events, compute)
 
 
-def seat_log(
-    events: pl.DataFrame | pl.LazyFrame, *, supersede_by: SupersedeBy = "eventTimestamp"
-) -> pl.DataFrame | pl.LazyFrame:
+def seat_log(events: FrameT, *, supersede_by: SupersedeBy = "eventTimestamp") -> FrameT:
     """Effective events in order with the seats each one ``added`` and ``removed``.
 
     ``added = max(0, total − b(t⁻))`` and ``removed = max(0, b(t⁻) − total)``, where
@@ -105,7 +100,7 @@ def seat_log(
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
         frame = collapse_instants(resolve(with_receipt_order(frame), supersede_by))
-        keys = key_columns(frame)
+        keys: list[str] = key_columns(frame)
         before = pl.col(TOTAL).shift(1, fill_value=0).over(keys, order_by=TIMESTAMP)
         return (
             frame.with_columns(

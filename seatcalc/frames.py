@@ -169,9 +169,11 @@ def row_problems(
     checks = checks if checks is not None else _row_checks(events.collect_schema())
     flags = [expr.fill_null(False).alias(f"__bad{i}") for i, expr in enumerate(checks.values())]
     fields = sorted({field for field, _ in checks})
+    quoted = [pl.col(TIMESTAMP).cast(pl.String)] if TIMESTAMP in events.collect_schema() else []
     bad = (
         events.with_row_index(_ROW)
         .with_columns(flags)
+        .with_columns(quoted)  # years past 9999 cannot become Python datetimes
         .filter(pl.any_horizontal(f"__bad{i}" for i in range(len(flags))))
         .sort(_ROW)
     )

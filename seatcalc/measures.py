@@ -12,15 +12,16 @@ days without an event hold one value all day, so they are counted in runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
 from seatcalc.errors import InvalidSchedule
 from seatcalc.frames import ALIAS, INSTANT, TIMESTAMP, TOTAL, FrameT, eager_or_lazy, key_columns
-from seatcalc.periods import BillingSchedule, Until, schedule_days
+from seatcalc.periods import BillingSchedule, Until, day_start
 from seatcalc.supersession import (
+    SEQ,
     SupersedeBy,
     collapse_instants,
     resolve,
@@ -38,7 +39,8 @@ PERIOD_END = "periodEnd"
 DAYS = "days"
 SCHEDULE = "__schedule"
 DAY = "dayIndex"
-DAY_START = "dayStart"
+KID = "__kid"
+PERIOD = "__period"
 
 MEASURES = [
     "startSeats",
@@ -98,23 +100,130 @@ def _schedules_from_frame(frame: pl.DataFrame) -> dict[str, BillingSchedule]:
     return schedules
 
 
-def _days_grid(schedules: list[BillingSchedule], until: Until) -> pl.LazyFrame:
-    """Every local day of every schedule, tagged with its schedule number."""
-    grids = [
-        schedule_days(s, until).with_columns(pl.lit(i, dtype=pl.UInt32).alias(SCHEDULE))
-        for i, s in enumerate(schedules)
-    ]
-    return pl.concat(grids).lazy()
+@dataclass(frozen=True)
+class _Calendar:
+    """Every local day and period of the schedules in use, packed on one integer axis.
+
+    Schedule ``s`` owns the positions ``offset[s] .. offset[s] + span[s]``: position
+    ``offset[s]`` means "before the schedule" (a virtual period −1 that only carries the
+    balance in), ``offset[s] + (dayStart − first[s] + 1)`` each day's first instant and
+    ``offset[s] + span[s]`` the schedule's end ("after": no period). An instant ``t`` of a
+    key billed on ``s`` sits at ``clip(t − first[s] + 1, 0, span[s]) + offset[s]``; a
+    binary search over the positions then gives its day, period and day index at once.
+    """
+
+    first: pl.Series  # per schedule: first day start (µs since the epoch)
+    span: pl.Series  # per schedule: last period end − first + 1
+    offset: pl.Series  # per schedule: where its block starts on the axis
+    position: pl.Series  # per grid row, ascending
+    period: pl.Series  # per grid row: global period number, −1 before, null after
+    day: pl.Series  # per grid row: index of the day within its period
+    day_start: pl.Series  # per grid row: the day's first instant (µs)
+    periods: pl.DataFrame  # __period, __schedule, periodStart, periodEnd, days (incl. −1 rows)
+
+    @classmethod
+    def build(cls, schedules: list[BillingSchedule], until: Until) -> _Calendar:
+        first: list[int] = []
+        span: list[int] = []
+        offset: list[int] = []
+        position: list[int] = []
+        period: list[int | None] = []
+        day: list[int | None] = []
+        day_start_us: list[int | None] = []
+        p_schedule: list[int] = []
+        p_number: list[int] = []
+        p_start: list[datetime | None] = []
+        p_end: list[datetime | None] = []
+        p_days: list[int | None] = []
+        cursor = number = 0
+        for index, schedule in enumerate(schedules):
+            dates = schedule.boundary_dates(until)
+            starts = [day_start(d, schedule.zone) for d in dates]
+            base = _micros(starts[0])
+            length = _micros(starts[-1]) - base + 1
+            first.append(base)
+            span.append(length)
+            offset.append(cursor)
+            position.append(cursor)
+            period.append(-1)
+            day.append(None)
+            day_start_us.append(None)
+            p_number.append(-1)
+            p_schedule.append(index)
+            p_start.append(None)
+            p_end.append(None)
+            p_days.append(None)
+            for lo, hi, begin, finish in zip(dates, dates[1:], starts, starts[1:], strict=False):
+                p_number.append(number)
+                p_schedule.append(index)
+                p_start.append(begin)
+                p_end.append(finish)
+                p_days.append((hi - lo).days)
+                for k in range((hi - lo).days):
+                    instant = _micros(day_start(lo + timedelta(days=k), schedule.zone))
+                    position.append(cursor + instant - base + 1)
+                    period.append(number)
+                    day.append(k)
+                    day_start_us.append(instant)
+                number += 1
+            position.append(cursor + length)
+            period.append(None)
+            day.append(None)
+            day_start_us.append(None)
+            cursor += length + 1
+        periods = pl.DataFrame(
+            {
+                PERIOD: pl.Series(p_number, dtype=pl.Int32),
+                SCHEDULE: pl.Series(p_schedule, dtype=pl.UInt32),
+                PERIOD_START: pl.Series(p_start, dtype=INSTANT),
+                PERIOD_END: pl.Series(p_end, dtype=INSTANT),
+                DAYS: pl.Series(p_days, dtype=pl.Int32),
+            }
+        )
+        return cls(
+            first=pl.Series(first, dtype=pl.Int64),
+            span=pl.Series(span, dtype=pl.Int64),
+            offset=pl.Series(offset, dtype=pl.Int64),
+            position=pl.Series(position, dtype=pl.Int64),
+            period=pl.Series(period, dtype=pl.Int32),
+            day=pl.Series(day, dtype=pl.Int32),
+            day_start=pl.Series(day_start_us, dtype=pl.Int64),
+            periods=periods,
+        )
+
+    def locate(self, instant: pl.Expr, schedule: pl.Expr) -> pl.Expr:
+        """Index of the calendar row holding ``instant`` for a key on ``schedule``."""
+        first = pl.lit(self.first).gather(schedule)
+        span = pl.lit(self.span).gather(schedule)
+        at = (instant - first + 1).clip(pl.lit(0, pl.Int64), span) + pl.lit(self.offset).gather(schedule)
+        return pl.lit(self.position).search_sorted(at, side="right").cast(pl.Int64) - 1
+
+    def period_column(self, name: str, period: pl.Expr) -> pl.Expr:
+        """A column of the periods table looked up by global period number."""
+        table = self.periods.filter(pl.col(PERIOD) >= 0).sort(PERIOD)[name]
+        padded = table.extend(pl.Series([None], dtype=table.dtype))  # in bounds with no periods
+        return pl.lit(padded).gather(period)
 
 
-def _period_table(days: pl.LazyFrame) -> pl.LazyFrame:
-    return days.filter(pl.col(DAY) == 0).select(SCHEDULE, PERIOD_START, PERIOD_END, DAYS)
+def _micros(instant: datetime) -> int:
+    delta = instant - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _attach_schedule(events: pl.LazyFrame, index: pl.DataFrame | None) -> pl.LazyFrame:
-    """Give each event its schedule number; a customer without a schedule is an error."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SEGMENT = 1 << 32  # > any total: lets one global cum_max restart at every segment
+
+
+def _segment_cum_max(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
+    """Running max of ``value`` that restarts where ``starts`` is true (rows in order)."""
+    segment = starts.cast(pl.Int64).cum_sum() * _SEGMENT
+    return (segment + value).cum_max() - segment
+
+
+def _check_schedules(events: pl.LazyFrame, index: pl.DataFrame | None) -> None:
+    """A customer with events but no schedule is an error."""
     if index is None:
-        return events.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
+        return
     unscheduled = events.select(ALIAS).unique().join(index.lazy(), on=ALIAS, how="anti").sort(ALIAS).collect()
     if unscheduled.height:
         shown = unscheduled[ALIAS].head(5).to_list()
@@ -122,80 +231,159 @@ def _attach_schedule(events: pl.LazyFrame, index: pl.DataFrame | None) -> pl.Laz
             f"{unscheduled.height} customers have events but no schedule, e.g. {shown}; "
             "add them to the schedules mapping"
         )
-    return events.join(index.lazy(), on=ALIAS, how="inner")
 
 
-def _prepared(
+def _event_rows(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
-) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
-    """(effective collapsed events with their schedule number, days grid, key columns)."""
-    schedules, index = _schedule_table(schedule)
-    days = _days_grid(schedules, until)
-    frame = collapse_instants(resolve(with_receipt_order(events), supersede_by))
-    keys = key_columns(frame)
-    frame = frame.select(*keys, TIMESTAMP, TOTAL)
-    return _attach_schedule(frame, index), days, keys
+) -> tuple[pl.LazyFrame, pl.LazyFrame, _Calendar, list[str]]:
+    """Effective events, one per (key, instant), in (key, instant) order, each with its
+    period, day and the per-row terms that sum to the period measures.
 
-
-def _key_periods(events: pl.LazyFrame, days: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """One row per (key, period) whose end is after the key's first event, with
-    ``startSeats = b(periodStart)``."""
-    firsts = events.group_by(*keys, SCHEDULE).agg(pl.col(TIMESTAMP).min().alias("__first"))
-    rows = (
-        firsts.join(_period_table(days), on=SCHEDULE)
-        .filter(pl.col(PERIOD_END) > pl.col("__first"))
-        .drop("__first")
-        .sort(PERIOD_START)
-    )
-    carried = events.select(*keys, TIMESTAMP, TOTAL).sort(TIMESTAMP)
-    return rows.join_asof(
-        carried,
-        left_on=PERIOD_START,
-        right_on=TIMESTAMP,
-        by=keys,
-        strategy="backward",
-        check_sortedness=False,
-    ).select(
-        *keys,
-        SCHEDULE,
-        PERIOD_START,
-        PERIOD_END,
-        DAYS,
-        pl.col(TOTAL).fill_null(0).alias("startSeats"),
-    )
-
-
-def event_days(events: pl.LazyFrame, days: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """One row per (key, period, event day) inside the schedule.
-
-    Columns: keys, period columns, ``dayIndex``, ``maxTotal``, ``minTotal``,
-    ``lastTotal`` (the balance at the day's end), ``firstTs``, ``lastTs``,
-    ``startsAtDayStart`` (an event exactly at the day's first instant) and
-    ``innerIntegral`` (Int128 seat·µs between the day's first and last event).
+    Returns ``(rows, key_table, calendar, keys)``. ``key_table`` maps the dense key number
+    ``__kid`` (keys sorted, so it is the same on every engine) to the key columns and the
+    key's schedule.
     """
-    located = (
-        events.sort(TIMESTAMP)
-        .join_asof(
-            days.sort(DAY_START),
-            left_on=TIMESTAMP,
-            right_on=DAY_START,
-            by=SCHEDULE,
-            strategy="backward",
-            check_sortedness=False,  # both sides are sorted on the instant just above
+    schedules, index = _schedule_table(schedule)
+    calendar = _Calendar.build(schedules, until)
+    frame = resolve(with_receipt_order(events), supersede_by)
+    keys = key_columns(frame)
+    frame = frame.select(*keys, TIMESTAMP, TOTAL, SEQ)
+    _check_schedules(frame, index)
+    key_table = frame.select(keys).unique().sort(keys).with_row_index(KID)
+    if index is None:
+        key_table = key_table.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
+    else:
+        key_table = key_table.join(index.lazy(), on=ALIAS, how="left")
+
+    ts = pl.col(TIMESTAMP)
+    kid = pl.col(KID)
+    rows = (
+        frame.join(key_table, on=keys)
+        .select(KID, SCHEDULE, ts.dt.epoch("us").alias(TIMESTAMP), TOTAL, SEQ)
+        .sort(KID, TIMESTAMP, SEQ)
+        # several events at one instant: only the last received counts
+        .filter(((kid.shift(-1) == kid) & (ts.shift(-1) == ts)).not_().fill_null(True))
+        .with_columns(calendar.locate(ts, pl.col(SCHEDULE)).alias("__row"))
+        .with_columns(
+            pl.lit(calendar.period).gather(pl.col("__row")).alias(PERIOD),
+            pl.lit(calendar.day).gather(pl.col("__row")).alias(DAY),
+            (pl.lit(calendar.day_start).gather(pl.col("__row")) == ts).fill_null(False).alias("__atDayStart"),
         )
-        .filter(pl.col(PERIOD_START).is_not_null())
+        .filter(pl.col(PERIOD).is_not_null())  # after the schedule's end: no period
     )
-    ordered_ts = pl.col(TIMESTAMP).sort()
-    ordered_total = pl.col(TOTAL).sort_by(TIMESTAMP)
-    gaps = (ordered_ts.shift(-1) - ordered_ts).dt.total_microseconds().cast(pl.Int128)
-    return located.group_by(*keys, SCHEDULE, PERIOD_START, PERIOD_END, DAYS, DAY).agg(
-        pl.col(TOTAL).max().alias("maxTotal"),
-        pl.col(TOTAL).min().alias("minTotal"),
-        ordered_total.last().alias("lastTotal"),
-        pl.col(TIMESTAMP).min().alias("firstTs"),
-        pl.col(TIMESTAMP).max().alias("lastTs"),
-        (pl.col(TIMESTAMP).min() == pl.col(DAY_START).first()).alias("startsAtDayStart"),
-        (ordered_total.cast(pl.Int128) * gaps).sum().alias("innerIntegral"),
+    return _with_terms(rows, calendar), key_table, calendar, keys
+
+
+def _with_terms(rows: pl.LazyFrame, calendar: _Calendar) -> pl.LazyFrame:
+    """Per-row terms; every shift compares neighbours in (key, instant) order."""
+    kid, period, day, ts, total = (pl.col(c) for c in (KID, PERIOD, DAY, TIMESTAMP, TOTAL))
+    same_key_before = (kid.shift(1) == kid).fill_null(False)
+    same_key_after = (kid.shift(-1) == kid).fill_null(False)
+    period_first = ~(same_key_before & (period.shift(1) == period).fill_null(False))
+    period_last = ~(same_key_after & (period.shift(-1) == period).fill_null(False))
+    in_period = period >= 0
+    start = calendar.period_column(PERIOD_START, period.clip(0)).dt.epoch("us")
+    end = calendar.period_column(PERIOD_END, period.clip(0)).dt.epoch("us")
+    length = calendar.period_column(DAYS, period.clip(0)).cast(pl.Int64)
+    return (
+        rows.with_columns(
+            # b(t⁻): the balance just before this event (0 before the key's first event)
+            pl.when(same_key_before).then(total.shift(1)).otherwise(0).alias("__before"),
+            period_first.alias("__periodFirst"),
+            period_last.alias("__periodLast"),
+            (period_first | (day.shift(1) != day).fill_null(True)).alias("__dayFirst"),
+            (period_last | (day.shift(-1) != day).fill_null(True)).alias("__dayLast"),
+            pl.when(period_last).then(end).otherwise(ts.shift(-1)).alias("__nextTs"),
+            pl.when(period_last).then(length).otherwise(day.shift(-1)).alias("__nextDay"),
+            start.alias("__start"),
+        )
+        .with_columns(
+            # b(periodStart): this event if it is exactly at the start, else the one before
+            pl.when(ts == pl.col("__start")).then(total).otherwise("__before").alias("__startSeats"),
+            # the day's balance just after its first instant joins the day's maximum,
+            # unless an event sits exactly on that instant
+            pl.when(pl.col("__dayFirst") & ~pl.col("__atDayStart"))
+            .then(pl.max_horizontal(total, "__before"))
+            .otherwise(total)
+            .alias("__dayCandidate"),
+        )
+        .with_columns(
+            _segment_cum_max(pl.col("__dayCandidate"), pl.col("__dayFirst")).alias("dayMax"),
+            _segment_cum_max(
+                pl.when("__periodFirst")
+                .then(pl.max_horizontal("__dayCandidate", "__startSeats"))
+                .otherwise("__dayCandidate"),
+                pl.col("__periodFirst"),
+            ).alias("runMax"),
+            (pl.col("__nextDay") - day - 1).alias("tailDays"),
+        )
+        .with_columns(
+            (
+                total.cast(pl.Int128) * (pl.col("__nextTs") - ts).cast(pl.Int128)
+                + pl.when("__periodFirst")
+                .then(pl.col("__startSeats").cast(pl.Int128) * (ts - pl.col("__start")).cast(pl.Int128))
+                .otherwise(0)
+            ).alias("__integral"),
+            (pl.when("__periodFirst").then(pl.col("__startSeats") * day.cast(pl.Int64)).otherwise(0)).alias(
+                "__quietSeatDays"
+            ),
+        )
+        .with_columns(pl.when(in_period).then(pl.col(c)).alias(c) for c in ("__integral",))
+    )
+
+
+def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calendar) -> pl.LazyFrame:
+    """One row per (key, period) from the key's first period on, measures filled in.
+
+    Periods without events hold the balance carried in from the last event before them.
+    """
+    day_last = pl.col("__dayLast")
+    sums = rows.group_by(KID, PERIOD).agg(
+        pl.when("__periodFirst").then("__startSeats").max().alias("startSeats"),
+        pl.when("__periodLast").then(TOTAL).max().alias("endSeats"),
+        pl.col(TOTAL).min().alias("__min"),
+        pl.col(TOTAL).max().alias("__max"),
+        pl.col("__integral").sum().alias("__integral"),
+        (
+            pl.col("__quietSeatDays")
+            + pl.when(day_last).then(pl.col("dayMax") + pl.col(TOTAL) * pl.col("tailDays")).otherwise(0)
+        )
+        .sum()
+        .alias("__seatDays"),
+        (
+            pl.col("__quietSeatDays")
+            + pl.when(day_last).then(pl.col("runMax") * (pl.col("tailDays") + 1)).otherwise(0)
+        )
+        .sum()
+        .alias("__incrementDays"),
+    )
+    first_period = rows.group_by(KID).agg(pl.col(PERIOD).min().alias("__firstPeriod"))
+    carried = pl.col("endSeats").forward_fill()  # each key's first row has events: no leak
+    start = pl.coalesce("startSeats", carried)
+    length_us = (pl.col(PERIOD_END) - pl.col(PERIOD_START)).dt.total_microseconds().cast(pl.Int128)
+    integral = pl.coalesce("__integral", carried.cast(pl.Int128) * length_us)
+    whole = integral // length_us  # exact quotient first: a constant balance averages to itself
+    average = whole.cast(pl.Float64) + (integral - whole * length_us).cast(pl.Float64) / length_us.cast(
+        pl.Float64
+    )
+    quiet_days = carried * pl.col(DAYS).cast(pl.Int64)
+    return (
+        key_table.join(first_period, on=KID)
+        .join(calendar.periods.lazy(), on=SCHEDULE)
+        .filter(pl.col(PERIOD) >= pl.col("__firstPeriod"))
+        .join(sums, on=[KID, PERIOD], how="left")
+        .sort(KID, PERIOD)
+        .with_columns(
+            start.alias("startSeats"),
+            carried.alias("endSeats"),
+            pl.coalesce("__min", carried).alias("__min"),
+            pl.coalesce("__max", carried).alias("__max"),
+            integral.alias("seatMicroseconds"),
+            average.alias("averageSeats"),
+            pl.coalesce("__seatDays", quiet_days).alias("seatDays"),
+            pl.coalesce("__incrementDays", quiet_days).alias("incrementSeatDays"),
+        )
+        .filter(pl.col(PERIOD) >= 0)
     )
 
 
@@ -205,41 +393,32 @@ def daily_timeline(
     """The day-level view shared by measures and pricing.
 
     Returns ``(periods, days, keys)``: ``periods`` has one row per (key, period) with
-    ``startSeats``; ``days`` one row per event day with, besides :func:`event_days`,
-    ``dayMax`` (the day's max balance), ``runMax`` (running max of the balance from
-    ``periodStart`` to the day's end), ``nextDay`` (index of the next event day, or
-    ``days``) and ``tailDays = nextDay − dayIndex − 1``: the following days without
-    events, which hold ``lastTotal`` all day and keep ``runMax``.
+    ``startSeats``; ``days`` one row per event day with ``dayIndex``, ``dayMax`` (the
+    day's max balance), ``runMax`` (running max of the balance from ``periodStart`` to
+    the day's end), ``lastTotal`` (the balance at the day's end) and ``tailDays``: the
+    following days without events, which hold ``lastTotal`` all day and keep ``runMax``.
     Days before the first event day hold ``startSeats``.
     """
-    frame, grid, keys = _prepared(events, schedule, until, supersede_by)
-    periods = _key_periods(frame, grid, keys)
-    period_key = [*keys, PERIOD_START]
-    in_order: dict[str, Any] = {"partition_by": period_key, "order_by": DAY}
+    rows, key_table, calendar, keys = _event_rows(events, schedule, until, supersede_by)
+    periods = _period_rows(rows, key_table, calendar).select(
+        *keys, KID, PERIOD, PERIOD_START, PERIOD_END, DAYS, "startSeats", "maxSeats"
+    )
     days = (
-        event_days(frame, grid, keys)
-        .join(periods.select(*period_key, "startSeats"), on=period_key, how="inner")
-        .with_columns(
-            pl.col("lastTotal").shift(1).over(**in_order).fill_null(pl.col("startSeats")).alias("__before"),
-            pl.col(DAY).shift(-1).over(**in_order).fill_null(pl.col(DAYS)).alias("nextDay"),
-            pl.col("firstTs").shift(-1).over(**in_order).fill_null(pl.col(PERIOD_END)).alias("__nextTs"),
+        rows.filter(pl.col("__dayLast") & (pl.col(PERIOD) >= 0))
+        .join(periods.select(KID, PERIOD, *keys, PERIOD_START, PERIOD_END, DAYS), on=[KID, PERIOD])
+        .select(
+            *keys,
+            KID,
+            PERIOD,
+            PERIOD_START,
+            PERIOD_END,
+            DAYS,
+            DAY,
+            "dayMax",
+            "runMax",
+            pl.col(TOTAL).alias("lastTotal"),
+            "tailDays",
         )
-        .with_columns(
-            pl.when(pl.col("startsAtDayStart"))
-            .then(pl.col("maxTotal"))
-            .otherwise(pl.max_horizontal("maxTotal", "__before"))
-            .alias("dayMax"),
-            (pl.col("nextDay") - pl.col(DAY) - 1).alias("tailDays"),
-        )
-        .with_columns(
-            pl.max_horizontal(pl.col("dayMax").cum_max().over(**in_order), "startSeats").alias("runMax"),
-            (
-                pl.col("innerIntegral")
-                + pl.col("lastTotal").cast(pl.Int128)
-                * (pl.col("__nextTs") - pl.col("lastTs")).dt.total_microseconds().cast(pl.Int128)
-            ).alias("__integral"),
-        )
-        .drop("__before", "__nextTs", "innerIntegral")
     )
     return periods, days, keys
 
@@ -247,51 +426,24 @@ def daily_timeline(
 def _billable(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
 ) -> pl.LazyFrame:
-    periods, days, keys = daily_timeline(events, schedule, until, supersede_by)
-    period_key = [*keys, PERIOD_START]
-    sums = days.group_by(period_key).agg(
-        pl.col(DAY).min().alias("__firstDay"),
-        pl.col("firstTs").min().alias("__firstTs"),
-        pl.col("lastTotal").sort_by(DAY).last().alias("__end"),
-        pl.col("maxTotal").max().alias("__max"),
-        pl.col("minTotal").min().alias("__min"),
-        (pl.col("dayMax") + pl.col("lastTotal") * pl.col("tailDays")).sum().alias("__seatDays"),
-        (pl.col("runMax") * (pl.col("tailDays") + 1)).sum().alias("__incrementDays"),
-        pl.col("__integral").sum().alias("__integral"),
-    )
-    start = pl.col("startSeats")
-    length_us = (pl.col(PERIOD_END) - pl.col(PERIOD_START)).dt.total_microseconds().cast(pl.Int128)
-    quiet_days = pl.col("__firstDay").fill_null(pl.col(DAYS)).cast(pl.Int64)
-    quiet_us = (
-        (pl.col("__firstTs").fill_null(pl.col(PERIOD_END)) - pl.col(PERIOD_START))
-        .dt.total_microseconds()
-        .cast(pl.Int128)
-    )
-    integral = pl.col("__integral")
-    whole = integral // length_us  # exact quotient first: a constant balance averages to itself
-    average = whole.cast(pl.Float64) + (integral - whole * length_us).cast(pl.Float64) / length_us.cast(
-        pl.Float64
-    )
+    rows, key_table, calendar, keys = _event_rows(events, schedule, until, supersede_by)
     return (
-        periods.join(sums, on=period_key, how="left")
-        .with_columns(
-            (start.cast(pl.Int128) * quiet_us + pl.col("__integral").fill_null(0)).alias("__integral")
-        )
+        _period_rows(rows, key_table, calendar)
         .select(
             *keys,
             PERIOD_START,
             PERIOD_END,
-            start,
-            pl.col("__end").fill_null(start).alias("endSeats"),
-            pl.min_horizontal(start, "__min").alias("minSeats"),
-            pl.max_horizontal(start, "__max").alias("maxSeats"),
-            average.alias("averageSeats"),
-            pl.col(DAYS),
-            (start * quiet_days + pl.col("__seatDays").fill_null(0)).alias("seatDays"),
-            (start * quiet_days + pl.col("__incrementDays").fill_null(0)).alias("incrementSeatDays"),
-            pl.col("__integral").alias("seatMicroseconds"),
+            "startSeats",
+            "endSeats",
+            pl.min_horizontal("startSeats", "__min").alias("minSeats"),
+            pl.max_horizontal("startSeats", "__max").alias("maxSeats"),
+            "averageSeats",
+            DAYS,
+            "seatDays",
+            "incrementSeatDays",
+            "seatMicroseconds",
         )
-        .sort(period_key)
+        .sort(*keys, PERIOD_START)
     )
 
 

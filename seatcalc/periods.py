@@ -11,7 +11,6 @@ a day whose midnight happens twice starts at the first occurrence.
 from __future__ import annotations
 
 import calendar
-import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -194,45 +193,5 @@ def billing_periods(schedule: BillingSchedule, until: Until = None) -> pl.DataFr
             "periodStart": pl.Series([r[0] for r in rows], dtype=instant),
             "periodEnd": pl.Series([r[1] for r in rows], dtype=instant),
             "days": pl.Series([r[2] for r in rows], dtype=pl.Int32),
-        }
-    )
-
-
-def schedule_days(schedule: BillingSchedule, until: Until = None) -> pl.DataFrame:
-    """Every local day of every period, for the vectorised core.
-
-    Columns: ``dayStart`` (UTC instant), ``periodStart``, ``periodEnd``, ``days``,
-    ``dayIndex`` (0-based within its period); plus one closing row at the last
-    ``periodEnd`` with null period columns, so that later instants match no period.
-    """
-    dates = schedule.boundary_dates(until)
-    zone = schedule.zone
-    day_starts: list[datetime] = []
-    period_starts: list[datetime | None] = []
-    period_ends: list[datetime | None] = []
-    lengths: list[int | None] = []
-    indexes: list[int | None] = []
-    for first, last in itertools.pairwise(dates):
-        length = (last - first).days
-        begin, finish = day_start(first, zone), day_start(last, zone)
-        for k in range(length):
-            day_starts.append(day_start(first + timedelta(days=k), zone))
-            period_starts.append(begin)
-            period_ends.append(finish)
-            lengths.append(length)
-            indexes.append(k)
-    day_starts.append(day_start(dates[-1], zone))
-    period_starts.append(None)
-    period_ends.append(None)
-    lengths.append(None)
-    indexes.append(None)
-    instant = pl.Datetime("us", "UTC")
-    return pl.DataFrame(
-        {
-            "dayStart": pl.Series(day_starts, dtype=instant),
-            "periodStart": pl.Series(period_starts, dtype=instant),
-            "periodEnd": pl.Series(period_ends, dtype=instant),
-            "days": pl.Series(lengths, dtype=pl.Int32),
-            "dayIndex": pl.Series(indexes, dtype=pl.Int32),
         }
     )

@@ -10,6 +10,7 @@ untouched. Schema problems raise :class:`FrameSchemaError`; bad rows raise
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import polars as pl
@@ -25,7 +26,9 @@ __all__ = [
     "SEAT_TYPE",
     "TIMESTAMP",
     "TOTAL",
+    "EventRanges",
     "FrameT",
+    "checked_events",
     "eager_or_lazy",
     "key_columns",
     "row_problems",
@@ -117,13 +120,20 @@ def _row_checks(schema: pl.Schema) -> dict[tuple[str, str], pl.Expr]:
     return checks
 
 
-def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
-    """Check an events frame and return it with canonical dtypes.
+@dataclass(frozen=True, slots=True)
+class EventRanges:
+    """Sizes of a valid events frame, read in the validation pass: rows, and the least and
+    greatest ``eventTimestamp`` (µs since the epoch) and receipt order."""
 
-    Text columns become String, ``eventTimestamp`` a UTC microsecond Datetime, ``total``
-    and ``receivedSeq`` Int64; an absent ``customerEventId`` becomes a null column.
-    Raises :class:`FrameSchemaError` for missing or mistyped columns and
-    :class:`InvalidEventFrame` for bad rows; nothing is computed from a bad frame.
+    rows: int
+    first_micros: int
+    last_micros: int
+    first_received: int
+    last_received: int
+
+
+def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Check an events frame and return it with canonical dtypes (see :func:`checked_events`).
 
     >>> from datetime import datetime, UTC
     >>> frame = pl.LazyFrame({"customerAlias": ["a"], "seatType": ["x"],
@@ -132,6 +142,17 @@ def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
     Traceback (most recent call last):
     ...
     seatcalc.errors.InvalidEventFrame: 1 problem in events frame: row 0: total: is negative (got -2)
+    """
+    return checked_events(events)[0]
+
+
+def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
+    """Check an events frame; return it with canonical dtypes, and its ranges.
+
+    Text columns become String, ``eventTimestamp`` a UTC microsecond Datetime, ``total``
+    and ``receivedSeq`` Int64; an absent ``customerEventId`` becomes a null column.
+    Raises :class:`FrameSchemaError` for missing or mistyped columns and
+    :class:`InvalidEventFrame` for bad rows; nothing is computed from a bad frame.
     """
     schema = events.collect_schema()
     problems = schema_problems(schema)
@@ -145,8 +166,17 @@ def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
         name: (pl.len() - pl.col(RECEIVED).n_unique()) if reason == "is not unique" else expr.sum()
         for name, (_, reason), expr in zip(names, checks, checks.values(), strict=True)
     }
-    counts = events.select(expr.alias(name) for name, expr in counted.items()).collect()
-    if any(counts.row(0)):
+    micros = pl.col(TIMESTAMP).dt.epoch("us")
+    received = pl.col(RECEIVED) if RECEIVED in schema else pl.int_range(pl.len(), dtype=pl.Int64)
+    ranges = [
+        pl.len().alias("__rows"),
+        micros.min().alias("__firstMicros"),
+        micros.max().alias("__lastMicros"),
+        received.min().alias("__firstReceived"),
+        received.max().alias("__lastReceived"),
+    ]
+    counts = events.select(*ranges, *(expr.alias(name) for name, expr in counted.items())).collect()
+    if any(counts.select(list(counted)).row(0)):
         recount = events.select(
             expr.sum().alias(name) for name, expr in zip(names, checks.values(), strict=True)
         ).collect()
@@ -164,7 +194,9 @@ def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
         columns.append(pl.col(RECEIVED).cast(pl.Int64))
     if ACCOUNT in schema:
         columns.append(pl.col(ACCOUNT).cast(pl.String))
-    return events.with_columns(columns)
+    size = counts.row(0)
+    span = EventRanges(*(0 if value is None else int(value) for value in size[:5]))
+    return events.with_columns(columns), span
 
 
 def row_problems(

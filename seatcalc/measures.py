@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from seatcalc.errors import InvalidSchedule
-from seatcalc.frames import ALIAS, INSTANT, TIMESTAMP, TOTAL, FrameT, eager_or_lazy, key_columns
+from seatcalc.frames import ALIAS, INSTANT, TIMESTAMP, TOTAL, EventRanges, FrameT, eager_or_lazy, key_columns
 from seatcalc.periods import BillingSchedule, Until, day_start
 from seatcalc.supersession import (
     SEQ,
@@ -245,22 +245,24 @@ def _event_rows(
     """
     schedules, index = _schedule_table(schedule)
     calendar = _Calendar.build(schedules, until)
-    frame = resolve(with_receipt_order(events), supersede_by)
-    keys = key_columns(frame)
-    frame = frame.select(*keys, TIMESTAMP, TOTAL, SEQ)
-    _check_schedules(frame, index)
-    key_table = frame.select(keys).unique().sort(keys).with_row_index(KID)
+    valid, ranges = with_receipt_order(events)
+    keys = key_columns(valid)
+    # Materialised once: every later step reads it, and a lazy plan would recompute it.
+    effective = resolve(valid, supersede_by).select(*keys, TIMESTAMP, TOTAL, SEQ).collect()
+    _check_schedules(effective.lazy(), index)
+    key_table = effective.select(keys).unique().sort(keys).with_row_index(KID)
     if index is None:
         key_table = key_table.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
     else:
-        key_table = key_table.join(index.lazy(), on=ALIAS, how="left")
+        key_table = key_table.join(index, on=ALIAS, how="left")
+    frame = effective.lazy()
 
     ts = pl.col(TIMESTAMP)
     kid = pl.col(KID)
     rows = (
-        frame.join(key_table, on=keys)
+        frame.join(key_table.lazy(), on=keys)
         .select(KID, SCHEDULE, ts.dt.epoch("us").alias(TIMESTAMP), TOTAL, SEQ)
-        .sort(KID, TIMESTAMP, SEQ)
+        .sort(_event_order(ranges))
         # several events at one instant: only the last received counts
         .filter(((kid.shift(-1) == kid) & (ts.shift(-1) == ts)).not_().fill_null(True))
         .with_columns(calendar.locate(ts, pl.col(SCHEDULE)).alias("__row"))
@@ -271,7 +273,26 @@ def _event_rows(
         )
         .filter(pl.col(PERIOD).is_not_null())  # after the schedule's end: no period
     )
-    return _with_terms(rows, calendar), key_table, calendar, keys
+    return _with_terms(rows, calendar), key_table.lazy(), calendar, keys
+
+
+def _event_order(ranges: EventRanges) -> pl.Expr | list[str]:
+    """Sort key for (key, instant, receipt) order.
+
+    One Int128 ``key·2^(a+b) + (t − t₀)·2^b + (seq − seq₀)`` when the three fit in 127
+    bits (always, short of centuries of microseconds): one integer column sorts several
+    times faster than three.
+    """
+    key_bits = max(ranges.rows, 1).bit_length()
+    time_bits = (ranges.last_micros - ranges.first_micros).bit_length()
+    seq_bits = (ranges.last_received - ranges.first_received).bit_length()
+    if key_bits + time_bits + seq_bits > 127:
+        return [KID, TIMESTAMP, SEQ]
+    return (
+        pl.col(KID).cast(pl.Int128) * pl.lit(1 << (time_bits + seq_bits), pl.Int128)
+        + (pl.col(TIMESTAMP) - ranges.first_micros).cast(pl.Int128) * pl.lit(1 << seq_bits, pl.Int128)
+        + (pl.col(SEQ) - ranges.first_received).cast(pl.Int128)
+    )
 
 
 def _with_terms(rows: pl.LazyFrame, calendar: _Calendar) -> pl.LazyFrame:
@@ -387,38 +408,33 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
     )
 
 
-def daily_timeline(
+def pricing_timeline(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
-    """The day-level view shared by measures and pricing.
+    """The day-level view that :mod:`seatcalc.pricing` prices, on the dense key ids.
 
-    Returns ``(periods, days, keys)``: ``periods`` has one row per (key, period) with
-    ``startSeats``; ``days`` one row per event day with ``dayIndex``, ``dayMax`` (the
-    day's max balance), ``runMax`` (running max of the balance from ``periodStart`` to
-    the day's end), ``lastTotal`` (the balance at the day's end) and ``tailDays``: the
-    following days without events, which hold ``lastTotal`` all day and keep ``runMax``.
-    Days before the first event day hold ``startSeats``.
+    ``periods``: keys, ``__kid``, ``__period``, ``periodStart``, ``periodEnd``, ``days``,
+    ``startSeats`` and ``maxSeats`` (max of ``b`` over the period). ``days``: one row per
+    event day with ``__kid``, ``__period``, ``dayIndex``, ``dayMax``, ``runMax``,
+    ``lastTotal`` (the balance at the day's end) and ``tailDays``: ``dayMax`` is the day's max
+    balance, ``runMax`` the running max from ``periodStart`` to the day's end, and the
+    ``tailDays`` days after it have no event, so they hold ``lastTotal`` all day and keep
+    ``runMax``. Days before a period's first event day hold ``startSeats``.
     """
     rows, key_table, calendar, keys = _event_rows(events, schedule, until, supersede_by)
+    rows = rows.cache()  # read by both frames: sorted and summed once (1.8× → 1.3× billable_seats)
     periods = _period_rows(rows, key_table, calendar).select(
-        *keys, KID, PERIOD, PERIOD_START, PERIOD_END, DAYS, "startSeats", "maxSeats"
+        *keys,
+        KID,
+        PERIOD,
+        PERIOD_START,
+        PERIOD_END,
+        DAYS,
+        "startSeats",
+        pl.max_horizontal("startSeats", "__max").alias("maxSeats"),
     )
-    days = (
-        rows.filter(pl.col("__dayLast") & (pl.col(PERIOD) >= 0))
-        .join(periods.select(KID, PERIOD, *keys, PERIOD_START, PERIOD_END, DAYS), on=[KID, PERIOD])
-        .select(
-            *keys,
-            KID,
-            PERIOD,
-            PERIOD_START,
-            PERIOD_END,
-            DAYS,
-            DAY,
-            "dayMax",
-            "runMax",
-            pl.col(TOTAL).alias("lastTotal"),
-            "tailDays",
-        )
+    days = rows.filter(pl.col("__dayLast") & (pl.col(PERIOD) >= 0)).select(
+        KID, PERIOD, DAY, "dayMax", "runMax", pl.col(TOTAL).alias("lastTotal"), "tailDays"
     )
     return periods, days, keys
 
@@ -498,7 +514,7 @@ def seat_balances(
         raise ValueError(f"at={at!r} is a naive datetime; give an aware instant")
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
-        frame = collapse_instants(resolve(with_receipt_order(frame), supersede_by))
+        frame = collapse_instants(resolve(with_receipt_order(frame)[0], supersede_by))
         keys = key_columns(frame)
         if at is not None:
             frame = frame.filter(pl.col(TIMESTAMP) <= pl.lit(at).cast(INSTANT))

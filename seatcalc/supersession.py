@@ -19,10 +19,11 @@ from seatcalc.frames import (
     RECEIVED,
     TIMESTAMP,
     TOTAL,
+    EventRanges,
     FrameT,
+    checked_events,
     eager_or_lazy,
     key_columns,
-    validate_events,
 )
 
 __all__ = ["SupersedeBy", "effective_events", "seat_log"]
@@ -34,12 +35,12 @@ SEQ = "__seq"
 """Receipt order as used internally: ``receivedSeq``, or the input row position."""
 
 
-def with_receipt_order(events: pl.LazyFrame) -> pl.LazyFrame:
+def with_receipt_order(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     """Validate ``events`` and add the internal receipt order column ``__seq``."""
-    events = validate_events(events)
+    events, ranges = checked_events(events)
     if RECEIVED in events.collect_schema().names():
-        return events.with_columns(pl.col(RECEIVED).alias(SEQ))
-    return events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
+        return events.with_columns(pl.col(RECEIVED).alias(SEQ)), ranges
+    return events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64)), ranges
 
 
 def check_policy(supersede_by: str) -> None:
@@ -94,7 +95,7 @@ def effective_events(events: FrameT, *, supersede_by: SupersedeBy = "eventTimest
     """
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
-        frame = resolve(with_receipt_order(frame), supersede_by)
+        frame = resolve(with_receipt_order(frame)[0], supersede_by)
         return frame.sort([*key_columns(frame), TIMESTAMP, SEQ]).drop(SEQ)
 
     return eager_or_lazy(events, compute)
@@ -116,7 +117,7 @@ def seat_log(events: FrameT, *, supersede_by: SupersedeBy = "eventTimestamp") ->
     """
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
-        frame = collapse_instants(resolve(with_receipt_order(frame), supersede_by))
+        frame = collapse_instants(resolve(with_receipt_order(frame)[0], supersede_by))
         keys: list[str] = key_columns(frame)
         before = pl.col(TOTAL).shift(1, fill_value=0).over(keys, order_by=TIMESTAMP)
         return (

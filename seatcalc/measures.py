@@ -18,7 +18,17 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from seatcalc.errors import InvalidSchedule
-from seatcalc.frames import ALIAS, INSTANT, TIMESTAMP, TOTAL, EventRanges, FrameT, eager_or_lazy, key_columns
+from seatcalc.frames import (
+    ALIAS,
+    EVENT_ID,
+    INSTANT,
+    TIMESTAMP,
+    TOTAL,
+    EventRanges,
+    FrameT,
+    eager_or_lazy,
+    key_columns,
+)
 from seatcalc.periods import BillingSchedule, Until, day_start
 from seatcalc.supersession import (
     SEQ,
@@ -248,19 +258,20 @@ def _event_rows(
     valid, ranges = with_receipt_order(events)
     keys = key_columns(valid)
     # Materialised once: every later step reads it, and a lazy plan would recompute it.
-    effective = resolve(valid, supersede_by).select(*keys, TIMESTAMP, TOTAL, SEQ).collect()
+    needed = [*keys, EVENT_ID, TIMESTAMP, TOTAL, SEQ]
+    effective = resolve(valid.select(needed), supersede_by).select(*keys, TIMESTAMP, TOTAL, SEQ).collect()
     _check_schedules(effective.lazy(), index)
-    key_table = effective.select(keys).unique().sort(keys).with_row_index(KID)
+    frame, key_table = _number_keys(effective, keys)
     if index is None:
         key_table = key_table.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
     else:
         key_table = key_table.join(index, on=ALIAS, how="left")
-    frame = effective.lazy()
+    frame = frame.join(key_table.select(KID, SCHEDULE), on=KID)
 
     ts = pl.col(TIMESTAMP)
     kid = pl.col(KID)
     rows = (
-        frame.join(key_table.lazy(), on=keys)
+        frame.lazy()
         .select(KID, SCHEDULE, ts.dt.epoch("us").alias(TIMESTAMP), TOTAL, SEQ)
         .sort(_event_order(ranges))
         # several events at one instant: only the last received counts
@@ -274,6 +285,35 @@ def _event_rows(
         .filter(pl.col(PERIOD).is_not_null())  # after the schedule's end: no period
     )
     return _with_terms(rows, calendar), key_table.lazy(), calendar, keys
+
+
+def key_hash(keys: list[str]) -> pl.Expr:
+    """A 64-bit hash of the key columns (only a shortcut: see :func:`_number_keys`)."""
+    return pl.struct(keys).hash(seed=0)
+
+
+def _number_keys(effective: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Give every row its dense key number ``__kid`` (keys numbered in sorted order).
+
+    Rows are matched to keys through a 64-bit hash, then every row's key text is compared
+    with its key's: should two keys ever share a hash, the keys are matched by their text
+    instead. Returns ``(rows with __kid, key table)``.
+    """
+    hashed = effective.with_columns(key_hash(keys).alias("__keyHash"))
+    table = (
+        hashed.unique(subset="__keyHash", keep="any")
+        .select("__keyHash", *keys)
+        .sort(keys)
+        .with_row_index(KID)
+    )
+    matched = hashed.join(table.rename({k: f"__table_{k}" for k in keys}), on="__keyHash")
+    collided = matched.select(
+        pl.any_horizontal(pl.col(k) != pl.col(f"__table_{k}") for k in keys).any()
+    ).item()
+    if not collided:
+        return matched.drop("__keyHash", *(f"__table_{k}" for k in keys)), table.drop("__keyHash")
+    table = effective.select(keys).unique().sort(keys).with_row_index(KID)
+    return effective.join(table, on=keys), table
 
 
 def _event_order(ranges: EventRanges) -> pl.Expr | list[str]:

@@ -30,7 +30,7 @@ __all__ = ["SupersedeBy", "effective_events", "seat_log"]
 
 SupersedeBy = Literal["eventTimestamp", "received"]
 
-_HASH = "__idHash"
+_CANDIDATE = "__maySupersede"
 SEQ = "__seq"
 """Receipt order as used internally: ``receivedSeq``, or the input row position."""
 
@@ -51,28 +51,21 @@ def check_policy(supersede_by: str) -> None:
 def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     """Keep the effective version of every fact (input must carry ``__seq``).
 
-    Most facts have one version. A cheap 64-bit hash of ``customerEventId`` finds the
-    rows that *may* share a fact with another row; only those are resolved, by the exact
-    ids (a hash collision just makes a few more candidates, never a wrong winner).
+    Most facts have one version. A 64-bit hash of ``customerEventId`` finds the rows that
+    *may* share a fact with another row; only those are resolved, by the exact ids (a hash
+    collision only makes a few more candidates, never a wrong winner). The candidate flag
+    is materialised, since both halves of the work read it.
     """
     check_policy(supersede_by)
     names = events.collect_schema().names()
     fact = ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
-    has_id = pl.col(EVENT_ID).is_not_null()
-    hashed = events.with_columns(pl.col(EVENT_ID).hash(seed=0).alias(_HASH))
-    repeated = (
-        hashed.filter(has_id)
-        .group_by(_HASH)
-        .agg(pl.len().alias("__n"))
-        .filter(pl.col("__n") > 1)
-        .select(_HASH)
-    )
-    versions = hashed.filter(has_id).join(repeated, on=_HASH, how="semi")
-    alone = pl.concat([hashed.filter(~has_id), hashed.filter(has_id).join(repeated, on=_HASH, how="anti")])
+    shared = pl.col(EVENT_ID).is_not_null() & (pl.len().over(pl.col(EVENT_ID).hash(seed=0)) > 1)
+    flagged = events.with_columns(shared.alias(_CANDIDATE)).collect().lazy()
+    versions = flagged.filter(_CANDIDATE)
     if supersede_by == "eventTimestamp":
         versions = versions.filter(pl.col(TIMESTAMP) == pl.col(TIMESTAMP).max().over(fact))
     winners = versions.filter(pl.col(SEQ) == pl.col(SEQ).max().over(fact))
-    return pl.concat([alone, winners]).drop(_HASH)
+    return pl.concat([flagged.filter(~pl.col(_CANDIDATE)), winners]).drop(_CANDIDATE)
 
 
 def collapse_instants(events: pl.LazyFrame) -> pl.LazyFrame:

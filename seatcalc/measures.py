@@ -130,6 +130,7 @@ class _Calendar:
     day: pl.Series  # per grid row: index of the day within its period
     day_start: pl.Series  # per grid row: the day's first instant (µs)
     periods: pl.DataFrame  # __period, __schedule, periodStart, periodEnd, days (incl. −1 rows)
+    last_period: pl.Series  # per schedule: its last global period number (−1: none)
 
     @classmethod
     def build(cls, schedules: list[BillingSchedule], until: Until) -> _Calendar:
@@ -199,6 +200,7 @@ class _Calendar:
             day=pl.Series(day, dtype=pl.Int32),
             day_start=pl.Series(day_start_us, dtype=pl.Int64),
             periods=periods,
+            last_period=periods.group_by(SCHEDULE).agg(pl.col(PERIOD).max()).sort(SCHEDULE)[PERIOD],
         )
 
     def locate(self, instant: pl.Expr, schedule: pl.Expr) -> pl.Expr:
@@ -211,8 +213,9 @@ class _Calendar:
     def period_column(self, name: str, period: pl.Expr) -> pl.Expr:
         """A column of the periods table looked up by global period number."""
         table = self.periods.filter(pl.col(PERIOD) >= 0).sort(PERIOD)[name]
-        padded = table.extend(pl.Series([None], dtype=table.dtype))  # in bounds with no periods
-        return pl.lit(padded).gather(period)
+        if table.is_empty():  # no periods at all: nothing to look up
+            return pl.lit(None, dtype=table.dtype)
+        return pl.lit(table).gather(period)
 
 
 def _micros(instant: datetime) -> int:
@@ -399,7 +402,7 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
     Periods without events hold the balance carried in from the last event before them.
     """
     day_last = pl.col("__dayLast")
-    sums = rows.group_by(KID, PERIOD).agg(
+    sums = rows.group_by(_pair(KID, PERIOD)).agg(
         pl.when("__periodFirst").then("__startSeats").max().alias("startSeats"),
         pl.when("__periodLast").then(TOTAL).max().alias("endSeats"),
         pl.col(TOTAL).min().alias("__min"),
@@ -419,8 +422,11 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
         .alias("__incrementDays"),
     )
     first_period = rows.group_by(KID).agg(pl.col(PERIOD).min().alias("__firstPeriod"))
+    last_period = pl.lit(calendar.last_period).gather(pl.col(SCHEDULE))
     carried = pl.col("endSeats").forward_fill()  # each key's first row has events: no leak
     start = pl.coalesce("startSeats", carried)
+    begin = calendar.period_column(PERIOD_START, pl.col(PERIOD).clip(0))
+    end = calendar.period_column(PERIOD_END, pl.col(PERIOD).clip(0))
     length_us = (pl.col(PERIOD_END) - pl.col(PERIOD_START)).dt.total_microseconds().cast(pl.Int128)
     integral = pl.coalesce("__integral", carried.cast(pl.Int128) * length_us)
     whole = integral // length_us  # exact quotient first: a constant balance averages to itself
@@ -430,10 +436,17 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
     quiet_days = carried * pl.col(DAYS).cast(pl.Int64)
     return (
         key_table.join(first_period, on=KID)
-        .join(calendar.periods.lazy(), on=SCHEDULE)
-        .filter(pl.col(PERIOD) >= pl.col("__firstPeriod"))
-        .join(sums, on=[KID, PERIOD], how="left")
-        .sort(KID, PERIOD)
+        .with_columns(pl.int_ranges("__firstPeriod", last_period + 1, dtype=pl.Int32).alias(PERIOD))
+        .explode(PERIOD)
+        .with_columns(_pair(KID, PERIOD))
+        .join(sums, on=_PAIR, how="left")
+        # keys are numbered in key order and periods in time order: one integer sorts both
+        .sort(_PAIR)
+        .with_columns(
+            begin.alias(PERIOD_START),
+            end.alias(PERIOD_END),
+            calendar.period_column(DAYS, pl.col(PERIOD).clip(0)).alias(DAYS),
+        )
         .with_columns(
             start.alias("startSeats"),
             carried.alias("endSeats"),
@@ -446,6 +459,14 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
         )
         .filter(pl.col(PERIOD) >= 0)
     )
+
+
+_PAIR = "__keyPeriod"
+
+
+def _pair(kid: str, period: str) -> pl.Expr:
+    """(key, period) as one Int64 (period −1, "before the schedule", included)."""
+    return (pl.col(kid).cast(pl.Int64) * (1 << 32) + pl.col(period).cast(pl.Int64) + 1).alias(_PAIR)
 
 
 def pricing_timeline(
@@ -483,23 +504,19 @@ def _billable(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
 ) -> pl.LazyFrame:
     rows, key_table, calendar, keys = _event_rows(events, schedule, until, supersede_by)
-    return (
-        _period_rows(rows, key_table, calendar)
-        .select(
-            *keys,
-            PERIOD_START,
-            PERIOD_END,
-            "startSeats",
-            "endSeats",
-            pl.min_horizontal("startSeats", "__min").alias("minSeats"),
-            pl.max_horizontal("startSeats", "__max").alias("maxSeats"),
-            "averageSeats",
-            DAYS,
-            "seatDays",
-            "incrementSeatDays",
-            "seatMicroseconds",
-        )
-        .sort(*keys, PERIOD_START)
+    return _period_rows(rows, key_table, calendar).select(
+        *keys,
+        PERIOD_START,
+        PERIOD_END,
+        "startSeats",
+        "endSeats",
+        pl.min_horizontal("startSeats", "__min").alias("minSeats"),
+        pl.max_horizontal("startSeats", "__max").alias("maxSeats"),
+        "averageSeats",
+        DAYS,
+        "seatDays",
+        "incrementSeatDays",
+        "seatMicroseconds",
     )
 
 

@@ -205,9 +205,12 @@ class _Calendar:
 
     def locate(self, instant: pl.Expr, schedule: pl.Expr) -> pl.Expr:
         """Index of the calendar row holding ``instant`` for a key on ``schedule``."""
-        first = pl.lit(self.first).gather(schedule)
-        span = pl.lit(self.span).gather(schedule)
-        at = (instant - first + 1).clip(pl.lit(0, pl.Int64), span) + pl.lit(self.offset).gather(schedule)
+        if len(self.first) == 1:  # one schedule: plain numbers, no lookups
+            at = (instant - self.first[0] + 1).clip(0, self.span[0])
+        else:
+            first = pl.lit(self.first).gather(schedule)
+            span = pl.lit(self.span).gather(schedule)
+            at = (instant - first + 1).clip(pl.lit(0, pl.Int64), span) + pl.lit(self.offset).gather(schedule)
         return pl.lit(self.position).search_sorted(at, side="right").cast(pl.Int64) - 1
 
     def period_column(self, name: str, period: pl.Expr) -> pl.Expr:
@@ -267,9 +270,10 @@ def _event_rows(
     frame, key_table = _number_keys(effective, keys)
     if index is None:
         key_table = key_table.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
+        frame = frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
     else:
         key_table = key_table.join(index, on=ALIAS, how="left")
-    frame = frame.join(key_table.select(KID, SCHEDULE), on=KID)
+        frame = frame.join(key_table.select(KID, SCHEDULE), on=KID)
 
     ts = pl.col(TIMESTAMP)
     kid = pl.col(KID)
@@ -277,6 +281,7 @@ def _event_rows(
         frame.lazy()
         .select(KID, SCHEDULE, ts.dt.epoch("us").alias(TIMESTAMP), TOTAL, SEQ)
         .sort(_event_order(ranges))
+        .drop(SEQ)
         # several events at one instant: only the last received counts
         .filter(((kid.shift(-1) == kid) & (ts.shift(-1) == ts)).not_().fill_null(True))
         .with_columns(calendar.locate(ts, pl.col(SCHEDULE)).alias("__row"))

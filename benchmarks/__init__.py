@@ -1,0 +1,1 @@
+"""Benchmarks of seatcalc against the tools a user would otherwise reach for."""

@@ -16,16 +16,31 @@ from seatcalc.errors import (
 
 # Wire models
 from seatcalc.events import CreateSeatEventRequest, SeatEvent
+
+# Storage
+from seatcalc.ledger import SeatLedger
 from seatcalc.measures import billable_seats, seat_balances
 
 # Billing schedules
 from seatcalc.periods import BillingSchedule, billing_periods
+
+# Prices and charges
+from seatcalc.pricing import (
+    BillingType,
+    LineType,
+    ProrationStrategy,
+    SeatPrice,
+    SeatUsageTier,
+    TierMode,
+    price_seats,
+)
 
 # Supersession and balances
 from seatcalc.supersession import effective_events, seat_log
 
 __all__ = [
     "BillingSchedule",
+    "BillingType",
     "CreateSeatEventRequest",
     "FrameSchemaError",
     "InvalidEventFrame",
@@ -33,12 +48,19 @@ __all__ = [
     "InvalidSchedule",
     "InvalidSeatEvent",
     "LedgerError",
+    "LineType",
+    "ProrationStrategy",
     "SeatEvent",
     "SeatEventNotFound",
+    "SeatLedger",
+    "SeatPrice",
+    "SeatUsageTier",
     "SeatcalcError",
+    "TierMode",
     "billable_seats",
     "billing_periods",
     "effective_events",
+    "price_seats",
     "seat_balances",
     "seat_log",
 ]

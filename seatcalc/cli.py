@@ -1,14 +1,20 @@
 """The ``seatcalc`` command.
 
 ``seatcalc demo`` bills a built-in sample; ``seatcalc bill EVENTS ...`` bills a file of
-events (NDJSON as the API's JSON, CSV or Parquet). A bad file, bad rows or bad options
-print one line on stderr and exit with status 2; there is never a traceback for bad input.
+events (NDJSON as the API's JSON, CSV or Parquet); ``seatcalc import EVENTS --db FILE
+--account ID`` stores a file of events in a ledger, and ``seatcalc bill --db FILE --account
+ID ...`` bills what a ledger holds. A bad file, bad rows or bad options print one line on
+stderr and exit with status 2; there is never a traceback for bad input.
+
+``seatcalc charges EVENTS --prices PRICES.json ...`` (or ``--db FILE --account ID``) prints
+the invoice lines of SPEC §6, then the totals per customer and currency.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,8 +23,10 @@ import polars as pl
 
 from seatcalc.errors import SeatcalcError
 from seatcalc.io import read_events
+from seatcalc.ledger import SeatLedger
 from seatcalc.measures import billable_seats
 from seatcalc.periods import BillingSchedule
+from seatcalc.pricing import CURRENCY_MINOR_UNITS, ROUNDING_MODES, load_prices, price_seats
 
 __all__ = ["main"]
 
@@ -117,9 +125,105 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _bill(args: argparse.Namespace) -> int:
     schedule = BillingSchedule(args.start, args.interval, args.tz, args.end)
-    events = read_events(args.events)
+    events = _bill_events(args)
     seats = billable_seats(events, schedule, until=args.until, supersede_by=args.supersede_by)
     _show(seats, args.out)
+    return 0
+
+
+def _charges(args: argparse.Namespace) -> int:
+    schedule = BillingSchedule(args.start, args.interval, args.tz, args.end)
+    prices = load_prices(Path(args.prices))
+    events = _bill_events(args)
+    lines = price_seats(
+        events, schedule, prices, until=args.until, supersede_by=args.supersede_by, rounding=args.rounding
+    )
+    # on screen, each amount shows its own currency's minor unit (JPY 1500, KWD 1.250)
+    minor = pl.col("currency").replace_strict(CURRENCY_MINOR_UNITS, return_dtype=pl.Int64)
+    as_text = pl.coalesce(
+        pl.when(minor == m).then(pl.col("amount").cast(pl.Decimal(38, m)).cast(pl.String))
+        for m in sorted(set(CURRENCY_MINOR_UNITS.values()))
+    )
+    _show(lines if args.out else lines.with_columns(as_text.alias("amount")), args.out)
+    customer = [c for c in ("sequenceAccountId", "customerAlias") if c in lines.columns]
+    totals = (
+        lines.group_by(*customer, "currency")
+        .agg(pl.len().alias("lines"), pl.col("amount").sum())
+        .sort(*customer, "currency")
+        .with_columns(as_text.alias("amount"))
+    )
+    print("\nTotals per customer and currency:")
+    _show(totals, None)
+    return 0
+
+
+def _bill_events(args: argparse.Namespace) -> pl.DataFrame:
+    """The events to bill: from the EVENTS file, or from the ledger ``--db`` (one account)."""
+    if (args.events is None) == (args.db is None):
+        raise SeatcalcError("give an EVENTS file or --db FILE --account ID (exactly one of the two)")
+    if args.db is None:
+        if args.account is not None:
+            raise SeatcalcError("--account goes with --db FILE; an EVENTS file is billed whole")
+        return read_events(args.events)
+    if args.account is None:
+        raise SeatcalcError("--db needs --account ID: a ledger file may hold several accounts")
+    with SeatLedger.open(args.db, account_id=args.account, create_missing=False) as ledger:
+        events = ledger.events()
+        if events.height == 0:
+            known = ledger.accounts()
+            shown = ", ".join(repr(a) for a in known[:5]) + (", …" if len(known) > 5 else "")
+            raise SeatcalcError(
+                f"account {args.account!r} has no events in {args.db}; "
+                f"accounts there: {shown or 'none'}"
+            )
+    return events
+
+
+class _ProgressBar:
+    """A plain-text bar on one stderr line, redrawn with ``\r``; only for large batches."""
+
+    def __init__(self, label: str, min_rows: int = 50_000, width: int = 30) -> None:
+        self.label, self.min_rows, self.width, self.drawn = label, min_rows, width, False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.min_rows:
+            return
+        filled = self.width * done // total
+        bar = "#" * filled + "." * (self.width - filled)
+        sys.stderr.write(f"\r{self.label} [{bar}] {100 * done // total:3d}% {done:,}/{total:,} rows")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.drawn = False
+
+
+def _import(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    bar = _ProgressBar(f"importing {Path(args.events).name}")
+    with SeatLedger.open(args.db, account_id=args.account) as ledger:
+        try:
+            result = ledger.create_many(
+                args.events,
+                on_error="skip" if args.skip_bad else "raise",
+                chunk_rows=args.chunk_rows,
+                progress=bar,
+            )
+        finally:
+            bar.finish()
+        stored = len(ledger)
+    seconds = time.perf_counter() - started
+    print(
+        f"imported {result.created:,} events into {args.db} (account {args.account!r}) in "
+        f"{seconds:.1f} s; {result.rejected:,} rows rejected; the account holds {stored:,} events"
+    )
+    if result.rejected:
+        shown = "; ".join(str(p) for p in result.problems[:5])
+        more = f"; and {len(result.problems) - 5} more" if len(result.problems) > 5 else ""
+        print(f"seatcalc import: skipped {result.rejected:,} bad rows: {shown}{more}", file=sys.stderr)
     return 0
 
 
@@ -133,10 +237,43 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     bill = commands.add_parser("bill", help="billable seats per customer, seat type and period")
-    bill.add_argument("events", help="events file: .ndjson (one API JSON object per line), .csv or .parquet")
+    bill.add_argument(
+        "events", nargs="?", help="events file: .ndjson (one API JSON object per line), .csv or .parquet"
+    )
+    bill.add_argument("--db", help="bill the events of a ledger file instead of an EVENTS file")
+    bill.add_argument("--account", help="the account to bill in the --db ledger")
     _schedule_options(bill)
     bill.add_argument("--out", help="write .csv or .parquet instead of printing a table")
     bill.set_defaults(handler=_bill)
+
+    charges = commands.add_parser("charges", help="invoice lines: billable seats priced (SPEC §6)")
+    charges.add_argument(
+        "events", nargs="?", help="events file: .ndjson (one API JSON object per line), .csv or .parquet"
+    )
+    charges.add_argument("--prices", required=True, help="JSON file: a list of seat price objects")
+    charges.add_argument("--db", help="price the events of a ledger file instead of an EVENTS file")
+    charges.add_argument("--account", help="the account to price in the --db ledger")
+    _schedule_options(charges)
+    charges.add_argument(
+        "--rounding", choices=ROUNDING_MODES, default="ROUND_HALF_UP",
+        help="decimal rounding mode, applied once per line (default ROUND_HALF_UP)",
+    )
+    charges.add_argument("--out", help="write the lines to .csv or .parquet instead of printing them")
+    charges.set_defaults(handler=_charges)
+
+    load = commands.add_parser("import", help="store a file of seat events in a ledger (SQLite)")
+    load.add_argument("events", help="events file: .ndjson, .jsonl, .csv or .parquet")
+    load.add_argument("--db", required=True, help="ledger file (SQLite), created if missing")
+    load.add_argument("--account", required=True, help="sequenceAccountId the events belong to")
+    load.add_argument(
+        "--skip-bad", action="store_true",
+        help="store the good rows and list the bad ones (default: any bad row stores nothing)",
+    )
+    load.add_argument(
+        "--chunk-rows", type=int, metavar="N",
+        help="commit every N rows, e.g. 50000 (default: the whole file in one transaction)",
+    )
+    load.set_defaults(handler=_import)
     return parser
 
 

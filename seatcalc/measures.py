@@ -130,11 +130,13 @@ class _Calendar:
     day: pl.Series  # per grid row: index of the day within its period
     day_start: pl.Series  # per grid row: the day's first instant (µs)
     periods: pl.DataFrame  # __period, __schedule, periodStart, periodEnd, days (incl. −1 rows)
-    last_period: pl.Series  # per schedule: its last global period number (−1: none)
+    first_period: pl.Series  # per schedule: its first global period number
+    last_period: pl.Series  # per schedule: its last global period number (first − 1: none)
 
     @classmethod
     def build(cls, schedules: list[BillingSchedule], until: Until) -> _Calendar:
         first: list[int] = []
+        first_period: list[int] = []
         span: list[int] = []
         offset: list[int] = []
         position: list[int] = []
@@ -153,6 +155,7 @@ class _Calendar:
             base = _micros(starts[0])
             length = _micros(starts[-1]) - base + 1
             first.append(base)
+            first_period.append(number)
             span.append(length)
             offset.append(cursor)
             position.append(cursor)
@@ -200,7 +203,8 @@ class _Calendar:
             day=pl.Series(day, dtype=pl.Int32),
             day_start=pl.Series(day_start_us, dtype=pl.Int64),
             periods=periods,
-            last_period=periods.group_by(SCHEDULE).agg(pl.col(PERIOD).max()).sort(SCHEDULE)[PERIOD],
+            first_period=pl.Series(first_period, dtype=pl.Int32),
+            last_period=pl.Series([n - 1 for n in first_period[1:]] + [number - 1], dtype=pl.Int32),
         )
 
     def locate(self, instant: pl.Expr, schedule: pl.Expr) -> pl.Expr:
@@ -427,7 +431,11 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
         .alias("__incrementDays"),
     )
     first_period = rows.group_by(KID).agg(pl.col(PERIOD).min().alias("__firstPeriod"))
+    # A key with events before its schedule lists "before" (−1), then its schedule's periods.
+    opening = pl.lit(calendar.first_period).gather(pl.col(SCHEDULE))
     last_period = pl.lit(calendar.last_period).gather(pl.col(SCHEDULE))
+    lowest = pl.when(pl.col("__firstPeriod") < 0).then(opening - 1).otherwise("__firstPeriod")
+    listed = pl.int_ranges(lowest, last_period + 1, dtype=pl.Int32)
     carried = pl.col("endSeats").forward_fill()  # each key's first row has events: no leak
     start = pl.coalesce("startSeats", carried)
     begin = calendar.period_column(PERIOD_START, pl.col(PERIOD).clip(0))
@@ -441,8 +449,9 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
     quiet_days = carried * pl.col(DAYS).cast(pl.Int64)
     return (
         key_table.join(first_period, on=KID)
-        .with_columns(pl.int_ranges("__firstPeriod", last_period + 1, dtype=pl.Int32).alias(PERIOD))
+        .with_columns(listed.alias(PERIOD))
         .explode(PERIOD)
+        .with_columns(pl.when(pl.col(PERIOD) < opening).then(-1).otherwise(PERIOD).alias(PERIOD))
         .with_columns(_pair(KID, PERIOD))
         .join(sums, on=_PAIR, how="left")
         # keys are numbered in key order and periods in time order: one integer sorts both

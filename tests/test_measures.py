@@ -740,3 +740,29 @@ def test_schedule_of_the_wrong_type() -> None:
         billable_seats(data, "1mo")  # type: ignore[arg-type]
     with pytest.raises(InvalidSchedule):
         billable_seats(data, {"acme": "1mo"})  # type: ignore[dict-item]
+
+
+def test_events_before_a_later_customer_schedule_list_only_its_own_periods() -> None:
+    # beta bills fortnightly from Jan 15; its event on Jan 1 is carried in, not billed in
+    # acme's January: rows Jan 15–29 and Jan 29–Feb 12 (the second starts before until).
+    events = pl.DataFrame(
+        {
+            "customerAlias": ["acme", "beta"],
+            "seatType": ["editor", "editor"],
+            "eventTimestamp": [datetime(2025, 1, 1, tzinfo=UTC)] * 2,
+            "total": [1, 3],
+        }
+    )
+    schedules = {
+        "acme": BillingSchedule(date(2025, 1, 1), "1mo"),
+        "beta": BillingSchedule(date(2025, 1, 15), "2w"),
+    }
+    seats = billable_seats(events, schedules, until=date(2025, 2, 1))
+    beta = seats.filter(pl.col("customerAlias") == "beta")
+    assert beta["periodStart"].to_list() == [
+        datetime(2025, 1, 15, tzinfo=UTC),
+        datetime(2025, 1, 29, tzinfo=UTC),
+    ]
+    assert beta["startSeats"].to_list() == [3, 3]
+    assert beta["seatDays"].to_list() == [3 * 14, 3 * 14]
+    assert seats.filter(pl.col("customerAlias") == "acme")["seatDays"].to_list() == [31]

@@ -222,7 +222,10 @@ class _Calendar:
         table = self.periods.filter(pl.col(PERIOD) >= 0).sort(PERIOD)[name]
         if table.is_empty():  # no periods at all: nothing to look up
             return pl.lit(None, dtype=table.dtype)
-        return pl.lit(table).gather(period)
+        # Padded to two values at least: a one-value literal is broadcast as a scalar, and
+        # the in-memory engine divides by a scalar through its reciprocal (1 ulp off).
+        padded = table.extend(pl.Series([None], dtype=table.dtype))
+        return pl.lit(padded).gather(period)
 
 
 def _micros(instant: datetime) -> int:

@@ -766,3 +766,20 @@ def test_events_before_a_later_customer_schedule_list_only_its_own_periods() -> 
     assert beta["startSeats"].to_list() == [3, 3]
     assert beta["seatDays"].to_list() == [3 * 14, 3 * 14]
     assert seats.filter(pl.col("customerAlias") == "acme")["seatDays"].to_list() == [31]
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+def test_average_is_correctly_rounded_on_a_one_period_schedule(engine: str) -> None:
+    # 1 seat from Jan 2 over January: 30 of 31 days. A one-period schedule once made the
+    # in-memory engine divide by a broadcast scalar (through its reciprocal: 1 ulp off).
+    events = pl.DataFrame(
+        {
+            "customerAlias": ["acme"],
+            "seatType": ["std"],
+            "eventTimestamp": [datetime(2024, 1, 2, tzinfo=UTC)],
+            "total": [1],
+        }
+    )
+    schedule = BillingSchedule(date(2024, 1, 1), "1mo", end=date(2024, 2, 1))
+    seats = billable_seats(events.lazy(), schedule).collect(engine=engine)  # type: ignore[call-overload]
+    assert seats["averageSeats"].to_list() == [float(Fraction(30, 31))]

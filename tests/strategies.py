@@ -268,10 +268,14 @@ class Events:
     with_event_id: bool = True
     with_seq: bool = False
     with_account: bool = False
+    with_note: bool = False
+    """A ``note`` column beyond SPEC §1: billable_seats ignores it, the event listings keep it."""
     time_zone: str = "UTC"
     time_unit: Literal["us", "ns"] = "us"
     total_dtype: type[pl.DataType] = pl.Int64
     seq_dtype: type[pl.DataType] = pl.Int64
+    order: tuple[int, ...] = ()
+    """A permutation of the columns (default: their usual order)."""
 
     @property
     def ref_rows(self) -> list[Row]:
@@ -283,25 +287,24 @@ class Events:
         names = ["customerEventId"] if self.with_event_id else []
         names += ["customerAlias", "seatType", "eventTimestamp", "total"]
         names += ["receivedSeq"] if self.with_seq else []
-        return names + (["sequenceAccountId"] if self.with_account else [])
+        names += ["sequenceAccountId"] if self.with_account else []
+        names += ["note"] if self.with_note else []
+        return [names[i] for i in self.order] if self.order else names
 
     def frame(self) -> pl.DataFrame:
         def column(name: str) -> list[Any]:
             return [row[name] for row in self.rows]
 
         stamps = pl.Series(column("eventTimestamp"), dtype=pl.Datetime(self.time_unit, "UTC"))
-        series = {
-            "customerEventId": pl.Series(column("customerEventId"), dtype=pl.String),
-            "customerAlias": pl.Series(column("customerAlias"), dtype=pl.String),
-            "seatType": pl.Series(column("seatType"), dtype=pl.String),
-            "eventTimestamp": stamps.dt.convert_time_zone(self.time_zone),
-            "total": pl.Series(column("total"), dtype=self.total_dtype),
-        }
-        if self.with_seq:
-            series["receivedSeq"] = pl.Series(column("receivedSeq"), dtype=self.seq_dtype)
-        if self.with_account:
-            series["sequenceAccountId"] = pl.Series(column("sequenceAccountId"), dtype=pl.String)
-        return pl.DataFrame({name: series[name] for name in self.columns})
+        dtypes = {"total": self.total_dtype, "receivedSeq": self.seq_dtype}
+        return pl.DataFrame(
+            [
+                stamps.dt.convert_time_zone(self.time_zone).alias(name)
+                if name == "eventTimestamp"
+                else pl.Series(name, column(name), dtype=dtypes.get(name, pl.String))
+                for name in self.columns
+            ]
+        )
 
     def with_rows(self, rows: list[Row]) -> Events:
         return replace(self, rows=tuple(rows))
@@ -328,6 +331,7 @@ def events(
     count = draw(st.integers(min(min_rows, max_rows), max_rows))
     with_seq = draw(st.booleans()) if with_seq is None else with_seq
     accounts = ACCOUNTS[: draw(st.integers(0, 2))]
+    with_note: bool = draw(st.booleans())
     if distinct_instants:
         stamps = draw(st.permutations(pool))[:count]
     else:
@@ -347,13 +351,18 @@ def events(
             row["receivedSeq"] = receipts[i]
         if accounts:
             row["sequenceAccountId"] = accounts[draw(st.integers(0, len(accounts) - 1))]
+        if with_note:
+            row["note"] = f"row {i}"
         rows.append(row)
     with_event_id = any(row["customerEventId"] is not None for row in rows) or draw(st.booleans())
+    width = 4 + with_event_id + with_seq + bool(accounts) + with_note
     return Events(
         rows=tuple(rows),
         with_event_id=with_event_id,
         with_seq=with_seq,
         with_account=bool(accounts),
+        with_note=with_note,
+        order=tuple(draw(st.permutations(range(width)))) if draw(st.booleans()) else (),
         time_zone="UTC" if draw(st.booleans()) else plan.time_zone,
         time_unit=draw(TIME_UNIT),
         total_dtype=draw(TOTAL_DTYPE),

@@ -28,6 +28,7 @@ __all__ = [
     "TOTAL",
     "EventRanges",
     "FrameT",
+    "canonical",
     "checked_events",
     "eager_or_lazy",
     "key_columns",
@@ -183,6 +184,15 @@ def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
         total_problems = int(sum(recount.row(0)))
         raise _row_error(events, checks, total_problems)
 
+    size = counts.row(0)
+    span = EventRanges(*(0 if value is None else int(value) for value in size[:5]))
+    return canonical(events), span
+
+
+def canonical(events: pl.LazyFrame) -> pl.LazyFrame:
+    """The SPEC §1 columns in canonical dtypes (text String, ``eventTimestamp`` UTC µs,
+    ``total`` and ``receivedSeq`` Int64, ``customerEventId`` present); rows unchecked."""
+    schema = events.collect_schema()
     columns = [
         pl.col(ALIAS).cast(pl.String),
         pl.col(SEAT_TYPE).cast(pl.String),
@@ -194,9 +204,7 @@ def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
         columns.append(pl.col(RECEIVED).cast(pl.Int64))
     if ACCOUNT in schema:
         columns.append(pl.col(ACCOUNT).cast(pl.String))
-    size = counts.row(0)
-    span = EventRanges(*(0 if value is None else int(value) for value in size[:5]))
-    return events.with_columns(columns), span
+    return events.with_columns(columns)
 
 
 def row_problems(

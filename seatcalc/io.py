@@ -25,9 +25,9 @@ from seatcalc.frames import (
     SEAT_TYPE,
     TIMESTAMP,
     TOTAL,
+    canonical,
     row_problems,
     schema_problems,
-    validate_events,
 )
 
 __all__ = ["EventSource", "load_events", "read_events"]
@@ -199,7 +199,7 @@ def load_events(source: EventSource) -> tuple[pl.DataFrame, list[Problem]]:
     problems = _first_causes(problems)
     bad_rows = sorted({p.row for p in problems if p.row is not None})
     good = frame.filter(~pl.col(_ROW).is_in(bad_rows))
-    good = validate_events(good.lazy()).collect().rename({_ROW: "sourceRow"})
+    good = canonical(good.lazy()).collect().rename({_ROW: "sourceRow"})  # every row checked above
     return good, problems
 
 

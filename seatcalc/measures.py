@@ -5,8 +5,10 @@ the last effective event at or before ``t`` (0 before the first): a right-contin
 function. Several events at one instant leave only the last received; that zero-length
 state never counts, not even for a maximum.
 
-The work is per *event day* (a local day holding at least one event), never per day:
-days without an event hold one value all day, so they are counted in runs.
+How it runs: effective events are sorted once by (key, instant, receipt) and every
+measure is a sum of per-event terms over that order (shifts and running maxima that
+restart per period), grouped once per (key, period). Nothing is done per day: days
+without an event hold one value all day, so they are counted in runs.
 """
 
 from __future__ import annotations
@@ -51,18 +53,6 @@ SCHEDULE = "__schedule"
 DAY = "dayIndex"
 KID = "__kid"
 PERIOD = "__period"
-
-MEASURES = [
-    "startSeats",
-    "endSeats",
-    "minSeats",
-    "maxSeats",
-    "averageSeats",
-    DAYS,
-    "seatDays",
-    "incrementSeatDays",
-    "seatMicroseconds",
-]
 
 
 def _schedule_table(schedule: Schedules) -> tuple[list[BillingSchedule], pl.DataFrame | None]:

@@ -404,24 +404,30 @@ def _period_rows(rows: pl.LazyFrame, key_table: pl.LazyFrame, calendar: _Calenda
     Periods without events hold the balance carried in from the last event before them.
     """
     day_last = pl.col("__dayLast")
-    sums = rows.group_by(_pair(KID, PERIOD)).agg(
-        pl.when("__periodFirst").then("__startSeats").max().alias("startSeats"),
-        pl.when("__periodLast").then(TOTAL).max().alias("endSeats"),
-        pl.col(TOTAL).min().alias("__min"),
-        pl.col(TOTAL).max().alias("__max"),
-        pl.col("__integral").sum().alias("__integral"),
-        (
-            pl.col("__quietSeatDays")
-            + pl.when(day_last).then(pl.col("dayMax") + pl.col(TOTAL) * pl.col("tailDays")).otherwise(0)
+    # Per-row terms first, so that the group-by only runs plain sums, minima and maxima.
+    sums = (
+        rows.select(
+            _pair(KID, PERIOD),
+            pl.when("__periodFirst").then("__startSeats").alias("startSeats"),
+            pl.when("__periodLast").then(TOTAL).alias("endSeats"),
+            pl.col(TOTAL).alias("__min"),
+            pl.col(TOTAL).alias("__max"),
+            "__integral",
+            (
+                pl.col("__quietSeatDays")
+                + pl.when(day_last).then(pl.col("dayMax") + pl.col(TOTAL) * pl.col("tailDays")).otherwise(0)
+            ).alias("__seatDays"),
+            (
+                pl.col("__quietSeatDays")
+                + pl.when(day_last).then(pl.col("runMax") * (pl.col("tailDays") + 1)).otherwise(0)
+            ).alias("__incrementDays"),
         )
-        .sum()
-        .alias("__seatDays"),
-        (
-            pl.col("__quietSeatDays")
-            + pl.when(day_last).then(pl.col("runMax") * (pl.col("tailDays") + 1)).otherwise(0)
+        .group_by(_PAIR)
+        .agg(
+            pl.col("startSeats", "endSeats", "__max").max(),
+            pl.col("__min").min(),
+            pl.col("__integral", "__seatDays", "__incrementDays").sum(),
         )
-        .sum()
-        .alias("__incrementDays"),
     )
     first_period = rows.group_by(KID).agg(pl.col(PERIOD).min().alias("__firstPeriod"))
     # A key with events before its schedule lists "before" (−1), then its schedule's periods.

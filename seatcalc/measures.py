@@ -115,6 +115,8 @@ class _Calendar:
     first: pl.Series  # per schedule: first day start (µs since the epoch)
     span: pl.Series  # per schedule: last period end − first + 1
     offset: pl.Series  # per schedule: where its block starts on the axis
+    marker: pl.Series  # per schedule: its "before" row
+    closing: pl.Series  # per schedule: its "after the end" row
     position: pl.Series  # per grid row, ascending
     period: pl.Series  # per grid row: global period number, −1 before, null after
     day: pl.Series  # per grid row: index of the day within its period
@@ -129,6 +131,8 @@ class _Calendar:
         first_period: list[int] = []
         span: list[int] = []
         offset: list[int] = []
+        marker: list[int] = []
+        closing: list[int] = []
         position: list[int] = []
         period: list[int | None] = []
         day: list[int | None] = []
@@ -148,6 +152,7 @@ class _Calendar:
             first_period.append(number)
             span.append(length)
             offset.append(cursor)
+            marker.append(len(position))
             position.append(cursor)
             period.append(-1)
             day.append(None)
@@ -165,11 +170,15 @@ class _Calendar:
                 p_days.append((hi - lo).days)
                 for k in range((hi - lo).days):
                     instant = _micros(day_start(lo + timedelta(days=k), schedule.zone))
+                    drift = instant - base - (len(position) - marker[-1] - 1) * _DAY_US
+                    if abs(drift) >= 2 * _DAY_US:
+                        raise InvalidSchedule(f"{schedule.time_zone} drifts from UTC days by {drift} µs")
                     position.append(cursor + instant - base + 1)
                     period.append(number)
                     day.append(k)
                     day_start_us.append(instant)
                 number += 1
+            closing.append(len(position))
             position.append(cursor + length)
             period.append(None)
             day.append(None)
@@ -188,6 +197,8 @@ class _Calendar:
             first=pl.Series(first, dtype=pl.Int64),
             span=pl.Series(span, dtype=pl.Int64),
             offset=pl.Series(offset, dtype=pl.Int64),
+            marker=pl.Series(marker, dtype=pl.Int64),
+            closing=pl.Series(closing, dtype=pl.Int64),
             position=pl.Series(position, dtype=pl.Int64),
             period=pl.Series(period, dtype=pl.Int32),
             day=pl.Series(day, dtype=pl.Int32),
@@ -197,15 +208,28 @@ class _Calendar:
             last_period=pl.Series([n - 1 for n in first_period[1:]] + [number - 1], dtype=pl.Int32),
         )
 
-    def locate(self, instant: pl.Expr, schedule: pl.Expr) -> pl.Expr:
-        """Index of the calendar row holding ``instant`` for a key on ``schedule``."""
-        if len(self.first) == 1:  # one schedule: plain numbers, no lookups
-            at = (instant - self.first[0] + 1).clip(0, self.span[0])
-        else:
-            first = pl.lit(self.first).gather(schedule)
-            span = pl.lit(self.span).gather(schedule)
-            at = (instant - first + 1).clip(pl.lit(0, pl.Int64), span) + pl.lit(self.offset).gather(schedule)
-        return pl.lit(self.position).search_sorted(at, side="right").cast(pl.Int64) - 1
+    def locate(self, frame: pl.LazyFrame, instant: str, schedule: str, into: str) -> pl.LazyFrame:
+        """Add ``into``: the calendar row holding ``instant`` for a key on ``schedule``.
+
+        Local days last 24 hours give or take a daylight-saving hour, so the day is first
+        guessed by division, then moved by at most two rows each way to the row whose
+        position is the last one at or before the instant (``build`` checks that no zone
+        drifts further). Cheaper than a binary search per event.
+        """
+        first, span, offset, marker, closing = (
+            pl.lit(series).gather(pl.col(schedule))
+            for series in (self.first, self.span, self.offset, self.marker, self.closing)
+        )
+        relative = (pl.col(instant) - first + 1).clip(pl.lit(0, pl.Int64), span)
+        guess = (marker + 1 + (relative - 1) // _DAY_US).clip(marker, closing)
+        positions = pl.lit(self.position.extend(pl.Series([2**63 - 1], dtype=pl.Int64)))
+        row = pl.col(into)
+        frame = frame.with_columns(guess.alias(into), (relative + offset).alias("__at"))
+        for _ in range(2):
+            frame = frame.with_columns(row - (pl.col("__at") < positions.gather(row)).cast(pl.Int64))
+        for _ in range(2):
+            frame = frame.with_columns(row + (pl.col("__at") >= positions.gather(row + 1)).cast(pl.Int64))
+        return frame.drop("__at")
 
     def period_column(self, name: str, period: pl.Expr) -> pl.Expr:
         """A column of the periods table looked up by global period number."""
@@ -224,6 +248,7 @@ def _micros(instant: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY_US = 86_400_000_000
 _SEGMENT = 1 << 32  # > any total: lets one global cum_max restart at every segment
 
 
@@ -281,7 +306,7 @@ def _event_rows(
         .drop(SEQ)
         # several events at one instant: only the last received counts
         .filter(((kid.shift(-1) == kid) & (ts.shift(-1) == ts)).not_().fill_null(True))
-        .with_columns(calendar.locate(ts, pl.col(SCHEDULE)).alias("__row"))
+        .pipe(calendar.locate, TIMESTAMP, SCHEDULE, "__row")
         .with_columns(
             pl.lit(calendar.period).gather(pl.col("__row")).alias(PERIOD),
             pl.lit(calendar.day).gather(pl.col("__row")).alias(DAY),

@@ -169,16 +169,8 @@ class LedgerStore:
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         """A snapshot read (``BEGIN``) or a write that holds the lock from the start."""
-        with self._connection() as conn:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
+        with self._connection() as conn, _atomic(conn, "BEGIN IMMEDIATE" if write else "BEGIN"):
+            yield conn
 
     def _lookup_key(self, conn: sqlite3.Connection) -> int | None:
         if self._key is None:
@@ -484,17 +476,24 @@ def _prepare(conn: sqlite3.Connection, path: Path | None) -> None:
     conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
     conn.execute("PRAGMA journal_size_limit = 67108864")
     if fresh:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _atomic(conn, "BEGIN IMMEDIATE"):
             if _is_fresh(conn, path):  # another process may have set it up meanwhile
                 for statement in _DDL:
                     conn.execute(statement)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            raise
+
+
+@contextlib.contextmanager
+def _atomic(conn: sqlite3.Connection, begin: str) -> Iterator[None]:
+    """``begin`` … ``COMMIT``, or ``ROLLBACK`` on any exception (then re-raised)."""
+    conn.execute(begin)
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
 
 
 def _is_fresh(conn: sqlite3.Connection, path: Path | None) -> bool:

@@ -33,6 +33,7 @@ if __package__ in (None, ""):
 from benchmarks.duckdb_peer import BILLABLE_SEATS_SCHEMA, duckdb_billable_seats
 from benchmarks.generate import generate_events, monthly_periods
 from benchmarks.python_loop import python_billable_seats
+from seatcalc.frames import EVENT_SCHEMA
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -94,14 +95,7 @@ def _edge_cases() -> pl.DataFrame:
     ]
     return pl.DataFrame(
         rows,
-        schema={
-            "customerEventId": pl.String,
-            "customerAlias": pl.String,
-            "seatType": pl.String,
-            "eventTimestamp": pl.Datetime("us", "UTC"),
-            "total": pl.Int64,
-            "receivedSeq": pl.Int64,
-        },
+        schema={**EVENT_SCHEMA, "receivedSeq": pl.Int64()},
         orient="row",
     )
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from seatcalc.errors import SeatcalcError
+from seatcalc.frames import EVENT_SCHEMA
 from seatcalc.io import read_events
 from seatcalc.ledger import SeatLedger
 from seatcalc.measures import billable_seats
@@ -93,13 +94,7 @@ def demo_events() -> tuple[pl.DataFrame, dict[str, BillingSchedule]]:
     ]
     frame = pl.DataFrame(
         rows,
-        schema={
-            "customerEventId": pl.String,
-            "customerAlias": pl.String,
-            "seatType": pl.String,
-            "eventTimestamp": pl.Datetime("us", "UTC"),
-            "total": pl.Int64,
-        },
+        schema=EVENT_SCHEMA,
         orient="row",
     )
     schedules = {
@@ -123,20 +118,27 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schedule(args: argparse.Namespace) -> BillingSchedule:
+    return BillingSchedule(args.start, args.interval, args.tz, args.end)
+
+
 def _bill(args: argparse.Namespace) -> int:
-    schedule = BillingSchedule(args.start, args.interval, args.tz, args.end)
-    events = _bill_events(args)
-    seats = billable_seats(events, schedule, until=args.until, supersede_by=args.supersede_by)
+    seats = billable_seats(
+        _bill_events(args), _schedule(args), until=args.until, supersede_by=args.supersede_by
+    )
     _show(seats, args.out)
     return 0
 
 
 def _charges(args: argparse.Namespace) -> int:
-    schedule = BillingSchedule(args.start, args.interval, args.tz, args.end)
     prices = load_prices(Path(args.prices))
-    events = _bill_events(args)
     lines = price_seats(
-        events, schedule, prices, until=args.until, supersede_by=args.supersede_by, rounding=args.rounding
+        _bill_events(args),
+        _schedule(args),
+        prices,
+        until=args.until,
+        supersede_by=args.supersede_by,
+        rounding=args.rounding,
     )
     # on screen, each amount shows its own currency's minor unit (JPY 1500, KWD 1.250)
     minor = pl.col("currency").replace_strict(CURRENCY_MINOR_UNITS, return_dtype=pl.Int64)
@@ -173,8 +175,7 @@ def _bill_events(args: argparse.Namespace) -> pl.DataFrame:
             known = ledger.accounts()
             shown = ", ".join(repr(a) for a in known[:5]) + (", …" if len(known) > 5 else "")
             raise SeatcalcError(
-                f"account {args.account!r} has no events in {args.db}; "
-                f"accounts there: {shown or 'none'}"
+                f"account {args.account!r} has no events in {args.db}; accounts there: {shown or 'none'}"
             )
     return events
 
@@ -237,25 +238,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     bill = commands.add_parser("bill", help="billable seats per customer, seat type and period")
-    bill.add_argument(
-        "events", nargs="?", help="events file: .ndjson (one API JSON object per line), .csv or .parquet"
-    )
-    bill.add_argument("--db", help="bill the events of a ledger file instead of an EVENTS file")
-    bill.add_argument("--account", help="the account to bill in the --db ledger")
-    _schedule_options(bill)
+    _billing_options(bill, "bill")
     bill.add_argument("--out", help="write .csv or .parquet instead of printing a table")
     bill.set_defaults(handler=_bill)
 
     charges = commands.add_parser("charges", help="invoice lines: billable seats priced (SPEC §6)")
-    charges.add_argument(
-        "events", nargs="?", help="events file: .ndjson (one API JSON object per line), .csv or .parquet"
-    )
+    _billing_options(charges, "price")
     charges.add_argument("--prices", required=True, help="JSON file: a list of seat price objects")
-    charges.add_argument("--db", help="price the events of a ledger file instead of an EVENTS file")
-    charges.add_argument("--account", help="the account to price in the --db ledger")
-    _schedule_options(charges)
     charges.add_argument(
-        "--rounding", choices=ROUNDING_MODES, default="ROUND_HALF_UP",
+        "--rounding",
+        choices=ROUNDING_MODES,
+        default="ROUND_HALF_UP",
         help="decimal rounding mode, applied once per line (default ROUND_HALF_UP)",
     )
     charges.add_argument("--out", help="write the lines to .csv or .parquet instead of printing them")
@@ -266,18 +259,27 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--db", required=True, help="ledger file (SQLite), created if missing")
     load.add_argument("--account", required=True, help="sequenceAccountId the events belong to")
     load.add_argument(
-        "--skip-bad", action="store_true",
+        "--skip-bad",
+        action="store_true",
         help="store the good rows and list the bad ones (default: any bad row stores nothing)",
     )
     load.add_argument(
-        "--chunk-rows", type=int, metavar="N",
+        "--chunk-rows",
+        type=int,
+        metavar="N",
         help="commit every N rows, e.g. 50000 (default: the whole file in one transaction)",
     )
     load.set_defaults(handler=_import)
     return parser
 
 
-def _schedule_options(parser: argparse.ArgumentParser) -> None:
+def _billing_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    """What to bill (an EVENTS file or a ledger account) and on which schedule."""
+    parser.add_argument(
+        "events", nargs="?", help="events file: .ndjson (one API JSON object per line), .csv or .parquet"
+    )
+    parser.add_argument("--db", help=f"{verb} the events of a ledger file instead of an EVENTS file")
+    parser.add_argument("--account", help=f"the account to {verb} in the --db ledger")
     parser.add_argument("--start", type=_date, required=True, help="first period start (YYYY-MM-DD)")
     parser.add_argument("--interval", default="1mo", help="1mo, 3mo, 6mo, 1y, Nd or Nw (default 1mo)")
     parser.add_argument("--end", type=_date, help="exclusive end date; must be a period boundary")

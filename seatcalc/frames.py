@@ -22,6 +22,7 @@ __all__ = [
     "ACCOUNT",
     "ALIAS",
     "EVENT_ID",
+    "EVENT_SCHEMA",
     "RECEIVED",
     "SEAT_TYPE",
     "TIMESTAMP",
@@ -46,6 +47,14 @@ RECEIVED = "receivedSeq"
 ACCOUNT = "sequenceAccountId"
 
 INSTANT = pl.Datetime("us", "UTC")
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    EVENT_ID: pl.String(),
+    ALIAS: pl.String(),
+    SEAT_TYPE: pl.String(),
+    TIMESTAMP: INSTANT,
+    TOTAL: pl.Int64(),
+}
+"""The SPEC §1 columns in their canonical dtypes (what :func:`canonical` produces)."""
 _TEXT_COLUMNS = (ALIAS, SEAT_TYPE)
 _REQUIRED = (ALIAS, SEAT_TYPE, TIMESTAMP, TOTAL)
 _SHOWN_ROWS = 5

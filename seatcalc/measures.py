@@ -258,15 +258,13 @@ def _segment_cum_max(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
     return (segment + value).cum_max() - segment
 
 
-def _check_schedules(events: pl.LazyFrame, index: pl.DataFrame | None) -> None:
-    """A customer with events but no schedule is an error."""
-    if index is None:
-        return
-    unscheduled = events.select(ALIAS).unique().join(index.lazy(), on=ALIAS, how="anti").sort(ALIAS).collect()
-    if unscheduled.height:
-        shown = unscheduled[ALIAS].head(5).to_list()
+def _check_schedules(key_table: pl.DataFrame) -> None:
+    """A customer with events but no schedule (a null ``__schedule``) is an error."""
+    unscheduled = key_table.filter(pl.col(SCHEDULE).is_null())[ALIAS].unique().sort()
+    if unscheduled.len():
+        shown = unscheduled.head(5).to_list()
         raise InvalidSchedule(
-            f"{unscheduled.height} customers have events but no schedule, e.g. {shown}; "
+            f"{unscheduled.len()} customers have events but no schedule, e.g. {shown}; "
             "add them to the schedules mapping"
         )
 
@@ -288,13 +286,13 @@ def _event_rows(
     # Materialised once: every later step reads it, and a lazy plan would recompute it.
     needed = [*keys, EVENT_ID, TIMESTAMP, TOTAL, SEQ]
     effective = resolve(valid.select(needed), supersede_by).select(*keys, TIMESTAMP, TOTAL, SEQ).collect()
-    _check_schedules(effective.lazy(), index)
     frame, key_table = _number_keys(effective, keys)
     if index is None:
         key_table = key_table.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
         frame = frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
     else:
         key_table = key_table.join(index, on=ALIAS, how="left")
+        _check_schedules(key_table)  # on the distinct keys, not on every event
         frame = frame.join(key_table.select(KID, SCHEDULE), on=KID)
 
     ts = pl.col(TIMESTAMP)

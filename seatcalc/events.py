@@ -115,14 +115,10 @@ def _check_text(value: object) -> object:
     return value
 
 
-def _check_timestamp(value: object) -> datetime:
-    return parse_timestamp(value)
-
-
 Text = Annotated[str, Field(strict=True), BeforeValidator(_check_text)]
 Timestamp = Annotated[
     datetime,
-    BeforeValidator(_check_timestamp),
+    BeforeValidator(parse_timestamp),
     PlainSerializer(format_timestamp, return_type=str),
 ]
 Total = Annotated[StrictInt, Field(ge=0, le=MAX_TOTAL)]

@@ -19,10 +19,9 @@ import polars as pl
 from seatcalc.errors import FrameSchemaError, InvalidEventFrame, Problem
 from seatcalc.events import parse_timestamp
 from seatcalc.frames import (
-    ALIAS,
     EVENT_ID,
+    EVENT_SCHEMA,
     INSTANT,
-    SEAT_TYPE,
     TIMESTAMP,
     TOTAL,
     canonical,
@@ -32,7 +31,7 @@ from seatcalc.frames import (
 
 __all__ = ["EventSource", "load_events", "read_events"]
 
-WIRE_FIELDS = (EVENT_ID, ALIAS, SEAT_TYPE, TIMESTAMP, TOTAL)
+WIRE_FIELDS = tuple(EVENT_SCHEMA)  # the request's fields, in the wire order
 EventSource = str | Path | pl.DataFrame | Iterable[Mapping[str, Any]]
 _ROW = "__source_row"
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"

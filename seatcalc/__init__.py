@@ -5,6 +5,7 @@ from __future__ import annotations
 # Errors
 from seatcalc.errors import (
     FrameSchemaError,
+    InvalidArgument,
     InvalidEventFrame,
     InvalidPrice,
     InvalidSchedule,
@@ -43,6 +44,7 @@ __all__ = [
     "BillingType",
     "CreateSeatEventRequest",
     "FrameSchemaError",
+    "InvalidArgument",
     "InvalidEventFrame",
     "InvalidPrice",
     "InvalidSchedule",

@@ -13,6 +13,7 @@ from typing import Any, Self
 
 __all__ = [
     "FrameSchemaError",
+    "InvalidArgument",
     "InvalidEventFrame",
     "InvalidPrice",
     "InvalidSchedule",
@@ -111,5 +112,16 @@ class InvalidEventFrame(FrameSchemaError, InvalidSeatEvent):
         return cls(_summary(problems, what), problems)
 
 
-class LedgerError(SeatcalcError):
-    """The store behind a ledger cannot be used (corrupt, locked too long, foreign file)."""
+class InvalidArgument(SeatcalcError, ValueError):
+    """An argument of a public function outside its domain (a policy name, a rounding mode,
+    a naive instant, a mistyped option), named with the value given and the values allowed."""
+
+    @classmethod
+    def for_value(cls, name: str, value: object, rule: str) -> Self:
+        """``"name=value: rule"``, e.g. ``supersede_by='latest': must be 'eventTimestamp' or 'received'``."""
+        return cls(f"{name}={value!r}: {rule}")
+
+
+class LedgerError(SeatcalcError, OSError):
+    """The store behind a ledger cannot be used (corrupt, locked too long, foreign file, a
+    full disk). It is also an ``OSError``: the failure is the file's, not the caller's data."""

@@ -13,18 +13,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from seatcalc.errors import LedgerError, SeatcalcError
+from seatcalc.errors import InvalidArgument, LedgerError
 
 __all__ = ["InvalidLedgerArgument", "LedgerError", "translating"]
 
 
-class InvalidLedgerArgument(SeatcalcError, ValueError):
+class InvalidLedgerArgument(InvalidArgument):
     """A ledger call with an argument out of its range: ``limit``, ``sort_order``, a cursor
     this ledger did not issue, both cursors at once, too many seat types, a bad account id."""
-
-    @classmethod
-    def for_value(cls, name: str, value: object, rule: str) -> InvalidLedgerArgument:
-        return cls(f"{name}={value!r}: {rule}")
 
 
 def _where(path: Path | None) -> str:

@@ -15,6 +15,7 @@ __all__ = [
     "FrameSchemaError",
     "InvalidArgument",
     "InvalidEventFrame",
+    "InvalidJson",
     "InvalidPrice",
     "InvalidSchedule",
     "InvalidSeatEvent",
@@ -68,6 +69,11 @@ def _summary(problems: Sequence[Problem], what: str) -> str:
     shown = "; ".join(str(p) for p in problems[:_SHOWN])
     more = f"; and {count - _SHOWN} more" if count > _SHOWN else ""
     return f"{count} {noun} in {what}: {shown}{more}"
+
+
+class InvalidJson(SeatcalcError, ValueError):
+    """Text that is not one JSON value by the wire rules: not UTF-8, not JSON, a duplicate
+    key, a lone surrogate, nesting or a number too large."""
 
 
 class SeatEventNotFound(SeatcalcError, LookupError):

@@ -9,13 +9,12 @@ written back as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``. Every bad input raises
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
-import unicodedata
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     BaseModel,
@@ -23,13 +22,23 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    StrictInt,
     ValidationError,
+    model_validator,
 )
 
-from seatcalc.errors import InvalidSeatEvent, Problem
+from seatcalc.errors import InvalidJson, InvalidSeatEvent, Problem
+from seatcalc.wire import (
+    MAX_TEXT,
+    MAX_TOTAL,
+    REQUEST_FIELDS,
+    STORED_FIELDS,
+    check_text,
+    loads_json,
+    parse_timestamp,
+)
 
 __all__ = [
+    "MAX_TEXT",
     "MAX_TOTAL",
     "CreateSeatEventRequest",
     "SeatEvent",
@@ -37,56 +46,6 @@ __all__ = [
     "new_event_id",
     "parse_timestamp",
 ]
-
-MAX_TOTAL = 2_147_483_647
-"""Largest accepted ``total`` (a signed 32-bit integer, as the public API)."""
-
-MAX_TEXT = 256
-_MIN_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
-
-_ISO_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?P<frac>[.,]\d+)?)?"
-    r"(?P<offset>[Zz]|[+-]\d{2}:?\d{2}(?::?\d{2})?)?"
-)
-
-
-def parse_timestamp(value: object) -> datetime:
-    """An aware ``datetime`` or ISO 8601 string → the UTC instant it names.
-
-    Rejects naive times, bare dates, more than microsecond precision and years (in UTC)
-    outside 1970–9999.
-
-    >>> parse_timestamp("2022-10-01T02:00:00+02:00")
-    datetime.datetime(2022, 10, 1, 0, 0, tzinfo=datetime.timezone.utc)
-    """
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        match = _ISO_DATETIME.fullmatch(value.strip())
-        if match is None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise ValueError("is a date only; a date-time with an offset is required")
-        if match is None:
-            raise ValueError("not an ISO 8601 date-time; expected e.g. '2022-10-01T00:00:00Z'")
-        if match["offset"] is None:
-            raise ValueError("has no UTC offset; add 'Z' or '+hh:mm' to say which instant it is")
-        frac = (match["frac"] or ".")[1:]
-        if len(frac) > 6 and frac[6:].strip("0"):
-            raise ValueError("has more precision than microseconds")
-        text = value.strip()
-        if len(frac) > 6:
-            text = text.replace(match["frac"], match["frac"][:7], 1)
-        moment = datetime.fromisoformat(text)
-    else:
-        raise ValueError("must be an ISO 8601 date-time string with an offset")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("is a naive date-time; add 'Z' or '+hh:mm' to say which instant it is")
-    try:
-        instant = moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is outside the years 1970–9999") from None
-    if instant < _MIN_INSTANT:
-        raise ValueError("is outside the years 1970–9999 (in UTC)")
-    return instant
 
 
 def format_timestamp(instant: datetime) -> str:
@@ -102,26 +61,9 @@ def format_timestamp(instant: datetime) -> str:
     return text + "Z"
 
 
-def _check_text(value: object) -> object:
-    """1–256 characters, no control characters (Unicode category Cc)."""
-    if isinstance(value, str):
-        if not value:
-            raise ValueError("must not be empty")
-        if len(value) > MAX_TEXT:
-            raise ValueError(f"is {len(value)} characters long; at most {MAX_TEXT} are allowed")
-        for char in value:
-            if unicodedata.category(char) == "Cc":
-                raise ValueError(f"contains the control character {char!r}")
-    return value
-
-
-Text = Annotated[str, Field(strict=True), BeforeValidator(_check_text)]
-Timestamp = Annotated[
-    datetime,
-    BeforeValidator(parse_timestamp),
-    PlainSerializer(format_timestamp, return_type=str),
-]
-Total = Annotated[StrictInt, Field(ge=0, le=MAX_TOTAL)]
+Text = Annotated[str, BeforeValidator(check_text)]
+"""A text field by the one text rule (:data:`seatcalc.wire.TEXT_RULES`)."""
+Timestamp = Annotated[datetime, PlainSerializer(lambda instant: format_timestamp(instant), return_type=str)]
 
 
 class _UUIDv7Source:
@@ -178,6 +120,37 @@ class _WireModel(BaseModel):
         populate_by_name=True,
     )
 
+    _wire_fields: ClassVar[tuple[str, ...]] = REQUEST_FIELDS
+    _required: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wire_rules(cls, data: Any) -> Any:
+        """Every value through the rules of :mod:`seatcalc.wire`, as a batch row would go."""
+        from seatcalc.io import load_events  # io reads frames, which read these models' rules
+
+        if not isinstance(data, Mapping):
+            kind = "null" if data is None else type(data).__name__
+            raise InvalidSeatEvent.from_problems(
+                [Problem(None, "(body)", f"must be a JSON object, not {kind}")]
+            )
+        names = {info.alias or name: name for name, info in cls.model_fields.items()}
+        by_name = {alias: alias for alias in names} | {name: alias for alias, name in names.items()}
+        record = {
+            by_name.get(key, key) if isinstance(key, str) else key: value for key, value in data.items()
+        }
+        good, problems = load_events([record], fields=cls._wire_fields)
+        problems += [
+            Problem(None, name, "is missing")
+            for name in cls._required
+            if record.get(name) is None and not any(p.field == name for p in problems)
+        ]
+        if problems:
+            unplaced = [Problem(None, p.field, p.reason, p.value) for p in problems]
+            raise InvalidSeatEvent.from_problems(unplaced)
+        row = good.row(0, named=True)
+        return {alias: row[alias] for alias in names if row.get(alias) is not None}
+
     def __init__(self, /, **data: Any) -> None:
         try:
             super().__init__(**data)
@@ -193,10 +166,12 @@ class _WireModel(BaseModel):
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Self:
+        """Parse JSON text by the wire rules (:func:`seatcalc.wire.loads_json`), then validate."""
         try:
-            return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as error:
-            raise InvalidSeatEvent.from_problems(_problems(error)) from None
+            data = loads_json(json_data)
+        except InvalidJson as error:
+            raise InvalidSeatEvent.from_problems([Problem(None, "(body)", str(error))]) from None
+        return cls.model_validate(data, *args, **kwargs)
 
     def to_json(self) -> str:
         """The wire JSON (camelCase, ``Z`` timestamps)."""
@@ -217,26 +192,27 @@ class CreateSeatEventRequest(_WireModel):
     '{"customerEventId":"e-1","customerAlias":"acme","seatType":"admin","eventTimestamp":"2022-10-01T00:00:00Z","total":1}'
     """
 
-    customer_event_id: Annotated[Text, BeforeValidator(lambda v: str(uuid.uuid4()) if v is None else v)] = (
-        Field(alias="customerEventId", default_factory=lambda: str(uuid.uuid4()))
-    )
-    customer_alias: Text = Field(alias="customerAlias")
-    seat_type: Text = Field(alias="seatType")
+    customer_event_id: str = Field(alias="customerEventId", default_factory=lambda: str(uuid.uuid4()))
+    customer_alias: str = Field(alias="customerAlias")
+    seat_type: str = Field(alias="seatType")
     event_timestamp: Timestamp = Field(alias="eventTimestamp")
-    total: Total
+    total: int
 
 
 class SeatEvent(_WireModel):
     """A stored seat event (the 201 and GET body): the request plus the ``id`` the ledger
     assigned (a time-ordered UUIDv7) and the owning ``sequenceAccountId``."""
 
-    id: Text
-    customer_event_id: Text = Field(alias="customerEventId")
-    customer_alias: Text = Field(alias="customerAlias")
-    seat_type: Text = Field(alias="seatType")
-    sequence_account_id: Text = Field(alias="sequenceAccountId")
+    _wire_fields = (*REQUEST_FIELDS, *STORED_FIELDS)
+    _required = ("id", "customerEventId", "sequenceAccountId")
+
+    id: str
+    customer_event_id: str = Field(alias="customerEventId")
+    customer_alias: str = Field(alias="customerAlias")
+    seat_type: str = Field(alias="seatType")
+    sequence_account_id: str = Field(alias="sequenceAccountId")
     event_timestamp: Timestamp = Field(alias="eventTimestamp")
-    total: Total
+    total: int
 
     @classmethod
     def from_request(cls, request: CreateSeatEventRequest, *, event_id: str, account_id: str) -> SeatEvent:

@@ -16,7 +16,14 @@ from typing import TypeVar
 import polars as pl
 
 from seatcalc.errors import FrameSchemaError, InvalidEventFrame, Problem
-from seatcalc.events import MAX_TEXT, MAX_TOTAL
+from seatcalc.wire import (
+    INSTANT_RANGE,
+    TEXT_RULES,
+    TOTAL_RULES,
+    instant_reason,
+    timestamp_problems,
+    with_instants,
+)
 
 __all__ = [
     "ACCOUNT",
@@ -33,6 +40,7 @@ __all__ = [
     "checked_events",
     "eager_or_lazy",
     "key_columns",
+    "parse_text_timestamps",
     "row_problems",
     "schema_problems",
     "validate_events",
@@ -45,6 +53,7 @@ TIMESTAMP = "eventTimestamp"
 TOTAL = "total"
 RECEIVED = "receivedSeq"
 ACCOUNT = "sequenceAccountId"
+STORED_ID = "id"
 
 INSTANT = pl.Datetime("us", "UTC")
 EVENT_SCHEMA: dict[str, pl.DataType] = {
@@ -59,8 +68,10 @@ _TEXT_COLUMNS = (ALIAS, SEAT_TYPE)
 _REQUIRED = (ALIAS, SEAT_TYPE, TIMESTAMP, TOTAL)
 _SHOWN_ROWS = 5
 _ROW = "__row"
-_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
-_YEAR_10000 = 253_402_300_800_000_000  # 10000-01-01T00:00:00Z in µs since the epoch
+_TEXT = "__timestampText"
+_REASON = "__timestampReason"
+_PARSED = "__timestampMicros"
+_PARSED_REASON = "(the timestamp rule)"
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -80,15 +91,18 @@ def schema_problems(schema: pl.Schema) -> list[Problem]:
     for name in _REQUIRED:
         if name not in schema:
             problems.append(Problem(None, name, "is missing"))
-    for name in (*_TEXT_COLUMNS, EVENT_ID, ACCOUNT):
+    for name in (*_TEXT_COLUMNS, EVENT_ID, ACCOUNT, STORED_ID):
         if name in schema and not (_is_text(schema[name]) or schema[name] == pl.Null):
             problems.append(Problem(None, name, f"must be String, not {schema[name]}"))
     if TIMESTAMP in schema:
         dtype = schema[TIMESTAMP]
-        if not isinstance(dtype, pl.Datetime):
-            hint = " (parse strings with .str.to_datetime(time_zone='UTC'))" if dtype == pl.String else ""
-            problems.append(Problem(None, TIMESTAMP, f"must be Datetime with a time zone, not {dtype}{hint}"))
-        elif dtype.time_zone is None:
+        if not isinstance(dtype, pl.Datetime) and dtype not in (pl.String, pl.Null):
+            problems.append(
+                Problem(
+                    None, TIMESTAMP, f"must be Datetime with a time zone or RFC 3339 strings, not {dtype}"
+                )
+            )
+        elif isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
             problems.append(
                 Problem(
                     None,
@@ -108,23 +122,27 @@ def _row_checks(schema: pl.Schema) -> dict[tuple[str, str], pl.Expr]:
     checks: dict[tuple[str, str], pl.Expr] = {}
     for name in _REQUIRED:
         checks[(name, "is null")] = pl.col(name).is_null()
-    for name in (*_TEXT_COLUMNS, EVENT_ID, ACCOUNT):
+    for name in (*_TEXT_COLUMNS, EVENT_ID, ACCOUNT, STORED_ID):
         if name not in schema or schema[name] == pl.Null:
             continue
         text = pl.col(name).cast(pl.String)
-        checks[(name, "is empty")] = text.str.len_bytes() == 0
-        checks[(name, f"is longer than {MAX_TEXT} characters")] = text.str.len_chars() > MAX_TEXT
-        checks[(name, "contains a control character")] = text.str.contains(_CONTROL)
+        for reason, rule in TEXT_RULES:
+            checks[(name, reason)] = rule(text)
     if ACCOUNT in schema:
         checks[(ACCOUNT, "is null")] = pl.col(ACCOUNT).is_null()
-    checks[(TOTAL, "is negative")] = pl.col(TOTAL) < 0
-    checks[(TOTAL, f"is above {MAX_TOTAL}")] = pl.col(TOTAL) > MAX_TOTAL
-    micros = pl.col(TIMESTAMP).dt.epoch("us")
-    checks[(TIMESTAMP, "is outside the years 1970–9999 (in UTC)")] = (micros < 0) | (micros >= _YEAR_10000)
+    for reason, rule in TOTAL_RULES:
+        checks[(TOTAL, reason)] = rule(pl.col(TOTAL))
+    if _REASON in schema:  # timestamps given as text: the rule's own reasons
+        checks[(TIMESTAMP, "is null")] = pl.col(TIMESTAMP).is_null() & pl.col(_REASON).is_null()
+        checks[(TIMESTAMP, _PARSED_REASON)] = pl.col(_REASON).is_not_null()
+    else:
+        checks[(TIMESTAMP, INSTANT_RANGE)] = instant_reason(pl.col(TIMESTAMP).dt.epoch("us")).is_not_null()
     dtype = schema[TIMESTAMP]
     if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns":
         checks[(TIMESTAMP, "has sub-microsecond precision")] = pl.col(TIMESTAMP).dt.nanosecond() % 1000 != 0
     if RECEIVED in schema:
+        if schema[RECEIVED] == pl.UInt64:
+            checks[(RECEIVED, f"is above {2**63 - 1}")] = pl.col(RECEIVED) > 2**63 - 1
         checks[(RECEIVED, "is null")] = pl.col(RECEIVED).is_null()
         checks[(RECEIVED, "is not unique")] = pl.col(RECEIVED).is_duplicated()
     return checks
@@ -168,6 +186,8 @@ def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     problems = schema_problems(schema)
     if problems:
         raise FrameSchemaError.from_problems(problems, schema.names())
+    events = parse_text_timestamps(events)
+    schema = events.collect_schema()
 
     checks = _row_checks(schema)
     names = [f"{field}\x1f{reason}" for field, reason in checks]
@@ -201,6 +221,7 @@ def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
 def canonical(events: pl.LazyFrame) -> pl.LazyFrame:
     """The SPEC §1 columns in canonical dtypes (text String, ``eventTimestamp`` UTC µs,
     ``total`` and ``receivedSeq`` Int64, ``customerEventId`` present); rows unchecked."""
+    events = parse_text_timestamps(events)
     schema = events.collect_schema()
     columns = [
         pl.col(ALIAS).cast(pl.String),
@@ -213,31 +234,54 @@ def canonical(events: pl.LazyFrame) -> pl.LazyFrame:
         columns.append(pl.col(RECEIVED).cast(pl.Int64))
     if ACCOUNT in schema:
         columns.append(pl.col(ACCOUNT).cast(pl.String))
-    return events.with_columns(columns)
+    helpers = [name for name in (_TEXT, _REASON) if name in schema]
+    return events.with_columns(columns).drop(helpers)
+
+
+def parse_text_timestamps(events: FrameT) -> FrameT:
+    """Timestamps given as text become UTC instants by the one timestamp rule
+    (:func:`seatcalc.wire.with_instants`); the text and the reason it fails, if it does, ride
+    along until :func:`canonical` drops them. A frame of instants is returned unchanged."""
+    dtype = events.collect_schema().get(TIMESTAMP)
+    if dtype not in (pl.String, pl.Null):
+        return events
+    events = events.with_columns(pl.col(TIMESTAMP).cast(pl.String).alias(_TEXT))
+    return (
+        with_instants(events, _TEXT, micros=_PARSED, reason=_REASON)
+        .with_columns(pl.from_epoch(_PARSED, time_unit="us").dt.replace_time_zone("UTC").alias(TIMESTAMP))
+        .drop(_PARSED)
+    )
 
 
 def row_problems(
     events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr] | None = None, *, limit: int | None = None
 ) -> list[Problem]:
     """Every bad value of every bad row, in row order (the first ``limit`` rows at fault)."""
+    events = parse_text_timestamps(events)
     checks = checks if checks is not None else _row_checks(events.collect_schema())
     flags = [expr.fill_null(False).alias(f"__bad{i}") for i, expr in enumerate(checks.values())]
     fields = sorted({field for field, _ in checks})
-    quoted = [pl.col(TIMESTAMP).cast(pl.String)] if TIMESTAMP in events.collect_schema() else []
+    names = events.collect_schema().names()
+    quoted = [pl.col(TIMESTAMP).cast(pl.String)] if TIMESTAMP in names else []
+    if _TEXT in names:
+        quoted = [pl.col(_TEXT).alias(TIMESTAMP)]
     bad = (
         events.with_row_index(_ROW)
         .with_columns(flags)
-        .with_columns(quoted)  # years past 9999 cannot become Python datetimes
         .filter(pl.any_horizontal(f"__bad{i}" for i in range(len(flags))))
         .sort(_ROW)
     )
     rows = (bad.head(limit) if limit is not None else bad).collect()
+    if _TEXT in names:
+        rows = rows.with_columns(timestamp_problems(rows, _TEXT, _REASON))
+    rows = rows.with_columns(quoted)  # years past 9999 cannot become Python datetimes
     problems: list[Problem] = []
     for row in rows.iter_rows(named=True):
         for i, (field, reason) in enumerate(checks):
             if row[f"__bad{i}"]:
                 value = row[field] if field in fields and reason != "is null" else None
-                problems.append(Problem(int(row[_ROW]), field, reason, value))
+                said = row[_REASON] if reason == _PARSED_REASON else reason
+                problems.append(Problem(int(row[_ROW]), field, said, value))
     return problems
 
 

@@ -9,148 +9,130 @@ its 0-based row index in the source — nothing is dropped without a word.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 
-from seatcalc.errors import FrameSchemaError, InvalidEventFrame, Problem
-from seatcalc.events import parse_timestamp
+from seatcalc.errors import FrameSchemaError, InvalidEventFrame, InvalidJson, Problem
 from seatcalc.frames import (
+    ACCOUNT,
     EVENT_ID,
-    EVENT_SCHEMA,
-    INSTANT,
+    RECEIVED,
     TIMESTAMP,
     TOTAL,
     canonical,
     row_problems,
     schema_problems,
 )
+from seatcalc.wire import REQUEST_FIELDS, STORED_FIELDS, loads_json, record_columns
 
-__all__ = ["EventSource", "load_events", "read_events"]
+__all__ = ["EVENT_FILE_FIELDS", "EventSource", "load_events", "read_events"]
 
-WIRE_FIELDS = tuple(EVENT_SCHEMA)  # the request's fields, in the wire order
 EventSource = str | Path | pl.DataFrame | Iterable[Mapping[str, Any]]
+EVENT_FILE_FIELDS = (*REQUEST_FIELDS, *STORED_FIELDS, RECEIVED)
+"""The fields an events file may hold: a request's, and a stored event's ``id``,
+``sequenceAccountId`` and ``receivedSeq`` (an export of a ledger reads back as it was)."""
 _ROW = "__source_row"
-_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
+_SUFFIXES = ".ndjson, .jsonl, .json, .csv or .parquet"
 
 
-def _typed_problems(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
-    """Parse timestamp strings: vectorised for the usual form, per value for the rest
-    (so each failure gets its precise reason)."""
-    problems: list[Problem] = []
-    if frame.schema[TIMESTAMP] == pl.String:
-        raw = pl.col(TIMESTAMP)
-        normalised = raw.str.strip_chars().str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
-        frame = frame.with_columns(
-            normalised.str.to_datetime(_ISO_FORMAT, time_zone="UTC", time_unit="us", strict=False).alias(
-                "__parsed"
-            )
-        )
-        slow = frame.filter(pl.col("__parsed").is_null() & raw.is_not_null())
-        fixed_rows, fixed_values = [], []
-        for index, text in slow.select(_ROW, TIMESTAMP).iter_rows():
-            try:
-                fixed_values.append(parse_timestamp(text))
-                fixed_rows.append(index)
-            except ValueError as error:
-                problems.append(Problem(index, TIMESTAMP, str(error), text))
-        if fixed_rows:
-            fixes = pl.DataFrame(
-                {
-                    _ROW: pl.Series(fixed_rows, dtype=frame.schema[_ROW]),
-                    "__fixed": pl.Series(fixed_values, dtype=INSTANT),
-                }
-            )
-            frame = (
-                frame.join(fixes, on=_ROW, how="left", maintain_order="left")
-                .with_columns(pl.coalesce("__parsed", "__fixed").alias("__parsed"))
-                .drop("__fixed")
-            )
-        frame = frame.with_columns(pl.col("__parsed").alias(TIMESTAMP)).drop("__parsed")
-    if frame.schema[TOTAL] == pl.String:
-        digits = pl.col(TOTAL).str.strip_chars()
-        is_int = digits.str.contains(r"^[0-9]{1,10}$")
-        for index, text in (
-            frame.filter(~is_int & pl.col(TOTAL).is_not_null()).select(_ROW, TOTAL).iter_rows()
-        ):
-            problems.append(Problem(index, TOTAL, "is not a whole number", text))
-        frame = frame.with_columns(pl.when(is_int).then(digits.cast(pl.Int64, strict=False)).alias(TOTAL))
-    return frame, problems
+def _total_text(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+    """A ``total`` read as text (CSV) must be ASCII digits; it becomes Int64."""
+    if frame.schema[TOTAL] != pl.String:
+        return frame, []
+    is_int = pl.col(TOTAL).str.contains(r"^-?[0-9]{1,10}$")
+    problems = [
+        Problem(index, TOTAL, "is not a whole number", text)
+        for index, text in frame.filter(~is_int & pl.col(TOTAL).is_not_null()).select(_ROW, TOTAL).iter_rows()
+    ]
+    return frame.with_columns(
+        pl.when(is_int).then(pl.col(TOTAL).cast(pl.Int64, strict=False)).alias(TOTAL)
+    ), problems
 
 
-def _from_records(records: Iterable[Mapping[str, Any]]) -> tuple[pl.DataFrame, list[Problem]]:
-    """Wire dicts (or request models) → string/int columns, checking JSON types per value."""
-    columns: dict[str, list[Any]] = {name: [] for name in WIRE_FIELDS}
-    problems: list[Problem] = []
-    for index, record in enumerate(records):
-        if hasattr(record, "model_dump"):
-            record = record.model_dump(by_alias=True, mode="json")
-        if not isinstance(record, Mapping):
-            problems.append(Problem(index, "(row)", "is not a JSON object", record))
-            record = {}
-        if "__invalid__" in record:
-            problems.append(Problem(index, "(row)", record["__invalid__"]))
-            record = {}
-        for name in record:
-            if name not in WIRE_FIELDS:
-                problems.append(Problem(index, str(name), "is not a field of a seat event", record[name]))
-        for name in WIRE_FIELDS:
-            value = record.get(name)
-            if name == TOTAL:
-                if value is not None and (type(value) is not int):
-                    problems.append(Problem(index, TOTAL, "must be a JSON integer", value))
-                    value = None
-                elif value is not None and not -(2**63) <= value < 2**63:
-                    problems.append(Problem(index, TOTAL, "is above 2147483647", value))
-                    value = None
-            elif value is not None and not isinstance(value, str):
-                problems.append(Problem(index, name, "must be a string", value))
-                value = None
-            columns[name].append(value)
-    frame = pl.DataFrame(
-        {
-            **{name: pl.Series(columns[name], dtype=pl.String) for name in WIRE_FIELDS if name != TOTAL},
-            TOTAL: pl.Series(columns[TOTAL], dtype=pl.Int64),
-        }
-    )
-    return frame.select(WIRE_FIELDS), problems
+def _json_records(lines: Iterator[bytes]) -> Iterator[object]:
+    """One JSON object per non-blank line; a bad line becomes a marker the loader reports."""
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            yield loads_json(line)
+        except InvalidJson as error:
+            yield _Unreadable(f"line {number + 1} {error}")
 
 
-def _ndjson_records(path: Path) -> Iterable[Mapping[str, Any]]:
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as error:
-                yield {"__invalid__": f"line {number + 1} is not JSON: {error.msg}"}
+class _Unreadable:
+    """A line that is not one JSON value; its reason becomes the row's problem."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-def _read_path(path: Path) -> tuple[pl.DataFrame, list[Problem]]:
+def _from_records(records: Iterable[object], fields: tuple[str, ...]) -> tuple[pl.DataFrame, list[Problem]]:
+    unreadable: list[Problem] = []
+
+    def readable() -> Iterator[object]:
+        for index, record in enumerate(records):
+            if isinstance(record, _Unreadable):
+                unreadable.append(Problem(index, "(row)", record.reason))
+                yield {}
+            else:
+                yield record
+
+    frame, problems = record_columns(readable(), fields=fields)
+    return frame, unreadable + problems
+
+
+def _read_json_file(handle: IO[bytes]) -> Iterator[object]:
+    """NDJSON, or one JSON array of objects (a ``.json`` file may be either)."""
+    head = handle.read(1 << 16)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        try:
+            value = loads_json(head + handle.read())
+        except InvalidJson as error:
+            yield _Unreadable(f"the file {error}")
+            return
+        if not isinstance(value, list):
+            yield _Unreadable("the file is not a JSON array of objects")
+            return
+        yield from value
+        return
+    rest = handle.read()
+    yield from _json_records(iter((head + rest).splitlines()))
+
+
+def _read_path(path: Path, fields: tuple[str, ...]) -> tuple[pl.DataFrame, list[Problem]]:
     suffix = path.suffix.lower()
     if suffix in (".ndjson", ".jsonl", ".json"):
-        return _from_records(_ndjson_records(path))
-    if suffix == ".csv":
-        frame = pl.read_csv(path, infer_schema=False)
-    elif suffix in (".parquet", ".pq"):
-        frame = pl.read_parquet(path)
-    else:
-        raise InvalidEventFrame(
-            f"cannot read {str(path)!r}: the file name must end in .ndjson, .jsonl, .csv or .parquet"
-        )
-    unknown = [name for name in frame.columns if name not in WIRE_FIELDS]
+        with path.open("rb") as handle:
+            return _from_records(list(_read_json_file(handle)), fields)
+    try:
+        if suffix == ".csv":
+            frame = pl.read_csv(path, infer_schema=False, raise_if_empty=False, encoding="utf8")
+        elif suffix in (".parquet", ".pq"):
+            frame = pl.read_parquet(path)
+        else:
+            raise InvalidEventFrame(f"cannot read {str(path)!r}: the file name must end in {_SUFFIXES}")
+    except pl.exceptions.PolarsError as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InvalidEventFrame(f"cannot read {str(path)!r} as {suffix[1:].upper()}: {detail}") from None
+    return _frame_columns(frame, path.name, fields)
+
+
+def _frame_columns(
+    frame: pl.DataFrame, what: str, fields: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[Problem]]:
+    unknown = [name for name in frame.columns if name not in fields]
     problems = [Problem(None, name, "is not a field of a seat event") for name in unknown]
-    missing = [name for name in WIRE_FIELDS if name not in frame.columns and name != EVENT_ID]
+    missing = [name for name in REQUEST_FIELDS if name not in frame.columns and name != EVENT_ID]
     problems += [Problem(None, name, "column is missing") for name in missing]
     if problems:
-        raise InvalidEventFrame.from_problems(problems, what=f"{path.name}")
+        raise InvalidEventFrame.from_problems(problems, what=what)
     if EVENT_ID not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EVENT_ID))
-    return frame.select(WIRE_FIELDS), []
+    return frame.select(name for name in fields if name in frame.columns), []
 
 
 def _first_causes(problems: list[Problem]) -> list[Problem]:
@@ -168,38 +150,55 @@ def _first_causes(problems: list[Problem]) -> list[Problem]:
     return sorted(named, key=lambda p: (-1 if p.row is None else p.row, p.field, p.reason))
 
 
-def load_events(source: EventSource) -> tuple[pl.DataFrame, list[Problem]]:
+def load_events(
+    source: EventSource, *, fields: tuple[str, ...] = EVENT_FILE_FIELDS
+) -> tuple[pl.DataFrame, list[Problem]]:
     """Read events from a file path, a frame or wire records.
 
     Returns ``(good, problems)``: ``good`` holds the valid rows in source order with
     canonical dtypes and a ``sourceRow`` column (0-based position in the source);
-    ``problems`` has one entry per bad value of every rejected row.
+    ``problems`` has one entry per bad value of every rejected row. ``fields`` are the
+    fields a record or file may carry (by default a request's and a stored event's).
     """
     if isinstance(source, str | Path):
         path = Path(source)
+        if path.is_dir():
+            raise InvalidEventFrame(f"{str(path)!r} is a directory; give an events file ({_SUFFIXES})")
         if not path.is_file():
             raise InvalidEventFrame(f"no such file: {str(path)!r}")
-        frame, problems = _read_path(path)
+        frame, problems = _read_path(path, fields)
     elif isinstance(source, pl.DataFrame):
         frame, problems = source, []
+    elif isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
+        frame, problems = _from_records(source, fields)
     else:
-        frame, problems = _from_records(source)
+        raise InvalidEventFrame(
+            f"cannot read seat events from {type(source).__name__}: give a file path, a polars "
+            "DataFrame or an iterable of wire dicts"
+        )
     frame = frame.with_row_index(_ROW)
-    if TIMESTAMP in frame.columns and TOTAL in frame.columns:
-        frame, parse_problems = _typed_problems(frame)
-        problems += parse_problems
+    if TOTAL in frame.columns:
+        frame, total_problems = _total_text(frame)
+        problems += total_problems
     schema_errors = schema_problems(frame.schema)
     if schema_errors:
         raise FrameSchemaError.from_problems(schema_errors, frame.columns)
+    checked = canonical_or_text(frame)
     problems += [
-        Problem(int(frame[_ROW][p.row]) if p.row is not None else None, p.field, p.reason, p.value)
-        for p in row_problems(frame.lazy())
+        Problem(int(checked[_ROW][p.row]) if p.row is not None else None, p.field, p.reason, p.value)
+        for p in row_problems(checked.lazy())
     ]
     problems = _first_causes(problems)
     bad_rows = sorted({p.row for p in problems if p.row is not None})
-    good = frame.filter(~pl.col(_ROW).is_in(bad_rows))
+    good = checked.filter(~pl.col(_ROW).is_in(bad_rows))
     good = canonical(good.lazy()).collect().rename({_ROW: "sourceRow"})  # every row checked above
     return good, problems
+
+
+def canonical_or_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text columns of a file as text: an all-null column read as Null becomes String."""
+    nulls = [name for name in (EVENT_ID, ACCOUNT, "id", TIMESTAMP) if frame.schema.get(name) == pl.Null]
+    return frame.with_columns(pl.col(nulls).cast(pl.String)) if nulls else frame
 
 
 def read_events(source: EventSource) -> pl.DataFrame:

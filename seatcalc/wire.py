@@ -1,0 +1,437 @@
+"""The input rules of a seat event, each written once (SPEC §1).
+
+Every path — the wire models, frames, files, the ledger, the HTTP server — reads its input
+through this module, so one value gets one verdict everywhere:
+
+- **JSON text** (:func:`loads_json`): one JSON value; duplicate keys in an object, lone
+  surrogates, ``NaN``/``Infinity``, nesting deeper than 64 levels and numbers longer than
+  40 characters are errors. Numbers with a fraction or exponent become ``Decimal``.
+- **Records** (:func:`record_columns`): each record is a JSON object whose fields are the
+  request's (plus ``id`` and ``sequenceAccountId`` where a stored event is accepted);
+  text fields are JSON strings, ``total`` a JSON integer (not a bool, not a float), an
+  ``eventTimestamp`` an RFC 3339 string (or, from Python, an aware ``datetime``).
+- **Text** (:data:`TEXT_RULES`): 1–256 characters, no control character (Unicode Cc).
+- **Timestamps** (:func:`with_instants`): exactly
+  ``YYYY-MM-DDTHH:MM:SS[.f]`` then ``Z`` or ``±hh:mm``, ``T`` and ``Z`` in either case,
+  1–6 fractional digits (never truncated), seconds 00–59 (no leap second), offset hours
+  ≤ 23 and minutes ≤ 59, the instant within ``1970-01-01T00:00:00Z`` …
+  ``9999-12-31T23:59:59.999999Z``. Digits are ASCII digits.
+- **Totals** (:data:`TOTAL_RULES`): ``0 ≤ total ≤ 2_147_483_647``.
+
+The rules are polars expressions, so a batch of ten million rows is checked vectorised; a
+single value (:func:`parse_timestamp`, :func:`check_text`) is checked by the same
+expressions on a one-row frame.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import polars as pl
+
+from seatcalc.errors import InvalidJson, InvalidSeatEvent, Problem
+
+__all__ = [
+    "FIRST_MICROS",
+    "INSTANT_RANGE",
+    "MAX_JSON_DEPTH",
+    "MAX_TEXT",
+    "MAX_TOTAL",
+    "REQUEST_FIELDS",
+    "SPAN_MICROS",
+    "STORED_FIELDS",
+    "TEXT_RULES",
+    "TOTAL_RULES",
+    "check_text",
+    "instant_reason",
+    "loads_json",
+    "parse_timestamp",
+    "record_columns",
+    "text_problem",
+    "timestamp_problems",
+    "with_instants",
+]
+
+MAX_TEXT = 256
+"""Longest accepted text field, in characters."""
+MAX_TOTAL = 2_147_483_647
+"""Largest accepted ``total`` (a signed 32-bit integer, as the public API)."""
+FIRST_MICROS = 0
+"""``1970-01-01T00:00:00Z`` in microseconds since the epoch: the first accepted instant."""
+SPAN_MICROS = 253_402_300_800_000_000
+"""``10000-01-01T00:00:00Z`` in microseconds since the epoch: the first instant refused."""
+INSTANT_RANGE = "is outside 1970-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z (in UTC)"
+MAX_JSON_DEPTH = 64
+_MAX_NUMBER_CHARS = 40
+
+TEXT_RULES: tuple[tuple[str, Callable[[pl.Expr], pl.Expr]], ...] = (
+    ("is empty", lambda text: text.str.len_bytes() == 0),
+    (f"is longer than {MAX_TEXT} characters", lambda text: text.str.len_chars() > MAX_TEXT),
+    ("contains a control character", lambda text: text.str.contains(r"[\x00-\x1f\x7f-\x9f]")),
+)
+"""(reason, predicate on a String expression) for every text field: true on a bad value."""
+
+TOTAL_RULES: tuple[tuple[str, Callable[[pl.Expr], pl.Expr]], ...] = (
+    ("is negative", lambda total: total < 0),
+    (f"is above {MAX_TOTAL}", lambda total: total > MAX_TOTAL),
+)
+"""(reason, predicate on an integer expression) for ``total``: true on a bad value."""
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidJson(f"the key {key!r} appears twice in one object; each field is given once")
+        result[key] = value
+    return result
+
+
+def _number(text: str) -> int:
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise InvalidJson(f"a number of {len(text)} digits is too long (at most {_MAX_NUMBER_CHARS})")
+    return int(text)
+
+
+def _fraction(text: str) -> Decimal:
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise InvalidJson(f"a number of {len(text)} characters is too long (at most {_MAX_NUMBER_CHARS})")
+    return Decimal(text)
+
+
+def _constant(name: str) -> Any:
+    raise InvalidJson(f"{name} is not a JSON number")
+
+
+def _check_depth_and_text(value: Any) -> None:
+    """Nesting depth ≤ :data:`MAX_JSON_DEPTH`; every string valid Unicode (no lone surrogate)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            _check_unicode(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidJson(f"nesting is deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    _check_unicode(key)
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+
+
+def _check_unicode(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidJson(
+                f"the text {text!r} holds a lone surrogate, which is not valid Unicode"
+            ) from None
+
+
+def loads_json(data: str | bytes | bytearray) -> Any:
+    """Parse one JSON value by the wire rules (see the module docstring).
+
+    Raises:
+        InvalidJson: not UTF-8, not JSON, or breaking one of the rules; the message says
+            which and where.
+
+    >>> loads_json('{"total": 2, "price": 1.10}')
+    {'total': 2, 'price': Decimal('1.10')}
+    >>> loads_json('{"a": 1, "a": 2}')
+    Traceback (most recent call last):
+    ...
+    seatcalc.errors.InvalidJson: the key 'a' appears twice in one object; each field is given once
+    """
+    if isinstance(data, bytes | bytearray):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidJson(
+                f"is not UTF-8 text (byte {error.start}: {data[error.start : error.start + 1]!r})"
+            ) from None
+    elif isinstance(data, str):
+        text = data
+    else:
+        raise InvalidJson(f"JSON text must be str or bytes, not {type(data).__name__}")
+    text = text.removeprefix("\ufeff")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_int=_number,
+            parse_float=_fraction,
+            parse_constant=_constant,
+        )
+    except json.JSONDecodeError as error:
+        raise InvalidJson(f"is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except RecursionError:
+        raise InvalidJson(f"nesting is deeper than {MAX_JSON_DEPTH} levels") from None
+    _check_depth_and_text(value)
+    return value
+
+
+# -- timestamps ------------------------------------------------------------------------------
+
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME = "[0-9]{2}:[0-9]{2}:[0-9]{2}"
+_RFC3339 = (
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+"""The timestamp grammar, fields in range, on the text with ``t``/``z`` made upper case."""
+_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
+_NOT_RFC3339 = (
+    "is not an RFC 3339 date-time: expected YYYY-MM-DDTHH:MM:SS[.ffffff] then 'Z' or '±hh:mm', "
+    "e.g. '2022-10-01T00:00:00Z'"
+)
+_SHAPED = rf"^{_DATE}[Tt]{_TIME}(?:\.[0-9]{{1,6}})?(?:[Zz]|[+-][0-9]{{2}}:[0-9]{{2}})$"
+_REASONS: tuple[tuple[str, str], ...] = (
+    (rf"^{_DATE}$", "is a date only; a date-time with an offset is required, e.g. '2022-10-01T00:00:00Z'"),
+    (r"^(?:[+-]|[0-9]{5})", "has a signed or 5-digit year; the year is exactly 4 digits"),
+    (
+        rf"^{_DATE}[Tt ][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:[.,][0-9]+)?)?$",
+        "has no UTC offset; add 'Z' or '+hh:mm' to say which instant it is",
+    ),
+    (
+        rf"^{_DATE}[Tt]{_TIME}\.[0-9]{{7,}}",
+        "has more than 6 fractional digits; instants are kept to the microsecond and never truncated",
+    ),
+    (
+        rf"^{_DATE}[Tt]{_TIME}(?:\.[0-9]+)?[+-](?:[0-9]{{1,2}}|[0-9]{{4}}|[0-9]{{2}}:[0-9]{{2}}:.*)$",
+        "has an offset that is not written ±hh:mm (hours and minutes, with a colon)",
+    ),
+    (rf"^{_DATE}[Tt][0-9]{{2}}:[0-9]{{2}}:60", "is a leap second (:60); seconds run from 00 to 59"),
+    (r"(?:[+-](?:2[4-9]|[3-9][0-9]):[0-9]{2}|[+-][0-9]{2}:[6-9][0-9])$", "has an offset outside ±23:59"),
+    (
+        _SHAPED,
+        "names a date or time that does not exist (month 01–12, day within the month, hour 00–23, "
+        "minute and second 00–59)",
+    ),
+)
+"""Why a text is not a valid timestamp: the first pattern it matches, else ``_NOT_RFC3339``."""
+
+
+def instant_reason(micros: pl.Expr) -> pl.Expr:
+    """The range rule on an instant (µs since the epoch): :data:`INSTANT_RANGE` or null."""
+    return pl.when((micros < FIRST_MICROS) | (micros >= SPAN_MICROS)).then(pl.lit(INSTANT_RANGE))
+
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+
+def with_instants(frame: FrameT, column: str, *, micros: str, reason: str) -> FrameT:
+    """The timestamp rule, vectorised: add ``micros`` and ``reason`` for a String column.
+
+    ``micros`` is the UTC instant in microseconds since the epoch (Int64) where the text is
+    valid, else null; ``reason`` is null where the text is valid (or null), else why not.
+    A text that fails the grammar gets a generic reason here; :func:`timestamp_problems`
+    tells those few apart (a date only, no offset, a leap second, …).
+    """
+    upper = pl.col(column).str.to_uppercase()
+    parsed = (
+        pl.when(upper.str.contains(_RFC3339))
+        .then(upper.str.to_datetime(_FORMAT, time_zone="UTC", time_unit="us", strict=False))
+        .dt.epoch("us")
+    )
+    why = (
+        pl.when(pl.col(column).is_null())
+        .then(pl.lit(None, pl.String))
+        .when(pl.col(micros).is_null())
+        .then(pl.lit(_NOT_RFC3339))
+        .otherwise(instant_reason(pl.col(micros)))
+    )
+    return (
+        frame.with_columns(parsed.alias(micros))
+        .with_columns(why.alias(reason))
+        .with_columns(pl.when(pl.col(reason).is_null()).then(pl.col(micros)).alias(micros))
+    )
+
+
+def timestamp_problems(frame: pl.DataFrame, column: str, reason: str) -> pl.Series:
+    """``frame[reason]`` (from :func:`with_instants`) with each generic reason made precise."""
+    generic = frame[reason] == _NOT_RFC3339
+    if not generic.any():
+        return frame[reason]
+    why = pl.lit(_NOT_RFC3339)
+    for pattern, text in reversed(_REASONS):
+        why = pl.when(pl.col(column).str.contains(pattern)).then(pl.lit(text)).otherwise(why)
+    precise = frame.filter(generic).select(why.alias(reason))[reason]
+    return frame[reason].scatter(generic.arg_true(), precise)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _one_row(column: str, value: object, dtype: pl.DataType) -> pl.DataFrame:
+    return pl.DataFrame({column: pl.Series([value], dtype=dtype)})
+
+
+def parse_timestamp(value: object) -> datetime:
+    """An RFC 3339 string or an aware ``datetime`` → the UTC instant it names.
+
+    Raises:
+        InvalidSeatEvent: the value breaks the timestamp rule; the message says how.
+
+    >>> parse_timestamp("2022-10-01T02:00:00+02:00")
+    datetime.datetime(2022, 10, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    text, reason = _timestamp_text(value)
+    if text is None:
+        raise InvalidSeatEvent(reason)
+    checked = with_instants(_one_row("t", text, pl.String()), "t", micros="m", reason="r")
+    why = timestamp_problems(checked, "t", "r")[0]
+    if why is not None:
+        raise InvalidSeatEvent(why)
+    return _EPOCH + timedelta(microseconds=checked["m"][0])
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _timestamp_text(value: object) -> tuple[str | None, str]:
+    """The text the timestamp rule reads: a string as it is, an aware ``datetime`` as its
+    UTC instant in the wire form; ``(None, reason)`` for anything else."""
+    if isinstance(value, str):
+        try:
+            _check_unicode(value)
+        except InvalidJson as error:
+            return None, str(error).replace(f"the text {value!r} holds", "holds")
+        return value, ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            return None, "is a naive datetime; give it a time zone (e.g. tzinfo=UTC)"
+        try:
+            instant = value.astimezone(UTC)
+        except OverflowError:
+            return None, INSTANT_RANGE
+        return instant.strftime("%Y-%m-%dT%H:%M:%S") + f".{instant.microsecond:06d}Z", ""
+    return None, f"must be an RFC 3339 date-time string (or an aware datetime), not {type(value).__name__}"
+
+
+def check_text(value: object) -> str:
+    """The text rule on one value; returns it unchanged.
+
+    Raises:
+        InvalidSeatEvent: not a string, not valid Unicode, empty, too long or holding a
+            control character.
+    """
+    reason = text_problem(value)
+    if reason is not None:
+        raise InvalidSeatEvent(reason)
+    return value  # type: ignore[return-value]
+
+
+def text_problem(value: object) -> str | None:
+    """Why ``value`` breaks the text rule, or ``None``."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    try:
+        _check_unicode(value)
+    except InvalidJson:
+        return "holds a lone surrogate, which is not valid Unicode"
+    frame = _one_row("t", value, pl.String())
+    flags = frame.select(rule(pl.col("t")).alias(str(i)) for i, (_, rule) in enumerate(TEXT_RULES)).row(0)
+    for (reason, _), bad in zip(TEXT_RULES, flags, strict=True):
+        if bad:
+            return reason
+    return None
+
+
+# -- records ---------------------------------------------------------------------------------
+
+REQUEST_FIELDS = ("customerEventId", "customerAlias", "seatType", "eventTimestamp", "total")
+STORED_FIELDS = ("id", "sequenceAccountId")
+_INTEGER_FIELDS = ("total", "receivedSeq")
+
+
+def record_columns(
+    records: Iterable[object], *, fields: tuple[str, ...] = REQUEST_FIELDS
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """Wire records → one String column per text field and ``eventTimestamp`` (the text
+    the timestamp rule reads) and an Int64 ``total``, with a problem for every value of a
+    wrong JSON type, every unknown field and every record that is not an object.
+
+    A value of the wrong type becomes null in its column (and is reported here, not again
+    as missing). Request models are read through their wire JSON.
+    """
+    columns: dict[str, list[Any]] = {name: [] for name in fields}
+    problems: list[Problem] = []
+    seen: set[str] = set(REQUEST_FIELDS)
+    for index, record in enumerate(records):
+        if hasattr(record, "model_dump"):
+            record = record.model_dump(by_alias=True, mode="json")
+        if not isinstance(record, Mapping):
+            problems.append(Problem(index, "(row)", f"is not a JSON object but {_json_kind(record)}"))
+            record = {}
+        for name in record:
+            if name not in fields:
+                problems.append(
+                    Problem(index, _field_name(name), "is not a field of a seat event", record[name])
+                )
+            else:
+                seen.add(name)
+        for name in fields:
+            value = record.get(name)
+            if name in _INTEGER_FIELDS:
+                if value is not None and type(value) is not int:
+                    shown = float(value) if isinstance(value, Decimal) and value.is_finite() else value
+                    problems.append(
+                        Problem(index, name, f"must be a JSON integer, not {_json_kind(value)}", shown)
+                    )
+                    value = None
+                elif value is not None and not -(2**63) <= value < 2**63:
+                    limit = MAX_TOTAL if name == "total" else 2**63 - 1
+                    problems.append(
+                        Problem(index, name, f"is {'above' if value > 0 else 'below'} {limit}", value)
+                    )
+                    value = None
+            elif name == "eventTimestamp":
+                if value is not None:
+                    text, reason = _timestamp_text(value)
+                    if text is None:
+                        problems.append(Problem(index, name, reason, value))
+                    value = text
+            elif value is not None:
+                wrong = None if isinstance(value, str) else f"must be a string, not {_json_kind(value)}"
+                if wrong is None:
+                    try:
+                        _check_unicode(value)
+                    except InvalidJson:
+                        wrong = "holds a lone surrogate, which is not valid Unicode"
+                if wrong is not None:
+                    problems.append(Problem(index, name, wrong, value))
+                    value = None
+            columns[name].append(value)
+    frame = pl.DataFrame(
+        {
+            name: pl.Series(values, dtype=pl.Int64 if name in _INTEGER_FIELDS else pl.String)
+            for name, values in columns.items()
+            if name in seen
+        }
+    )
+    return frame, problems
+
+
+def _field_name(name: object) -> str:
+    return name if isinstance(name, str) and name.isprintable() and len(name) <= 80 else _show(name)
+
+
+def _json_kind(value: object) -> str:
+    kinds = {bool: "a boolean", int: "an integer", str: "a string", list: "an array", dict: "an object"}
+    if value is None:
+        return "null"
+    if isinstance(value, float | Decimal):
+        return f"the number {value}"
+    return kinds.get(type(value), f"a {type(value).__name__}")

@@ -213,7 +213,7 @@ class SeatLedger:
             raise InvalidLedgerArgument.for_value(
                 "chunk_rows", chunk_rows, "must be a positive integer or None"
             )
-        rows, problems, rejected = prepare_batch(source)
+        rows, problems, rejected = prepare_batch(source, self.account_id)
         if problems and on_error == "raise":
             bad = f"{len(rejected)} of {rows.height + len(rejected)} rows bad; nothing was written"
             raise InvalidSeatEvent.from_problems(problems, what=f"the batch ({bad})")

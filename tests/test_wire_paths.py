@@ -45,7 +45,9 @@ FRACTIONS = st.one_of(
 )
 STRUCTURED = st.builds(
     lambda y, mo, d, sep, h, mi, s, frac, off: f"{y}-{mo}-{d}{sep}{h}:{mi}:{s}{frac}{off}",
-    st.one_of(_digits(1960, 2100, 4), _digits(0, 99999, 4), st.sampled_from(["+2025", "-0001", "9999", "0000"])),
+    st.one_of(
+        _digits(1960, 2100, 4), _digits(0, 99999, 4), st.sampled_from(["+2025", "-0001", "9999", "0000"])
+    ),
     _digits(0, 13, 2),
     _digits(0, 32, 2),
     st.sampled_from(["T", "t", " ", "_"]),
@@ -113,7 +115,9 @@ def _records(texts: list[str], _: Path) -> list[Verdict]:
 
 def _ndjson(texts: list[str], folder: Path) -> list[Verdict]:
     path = folder / "events.ndjson"
-    path.write_text("".join(json.dumps({**BASE, "eventTimestamp": t}) + "\n" for t in texts), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({**BASE, "eventTimestamp": t}) + "\n" for t in texts), encoding="utf-8"
+    )
     return _batch_verdicts(*load_events(path), len(texts))
 
 
@@ -141,7 +145,9 @@ def _frame(texts: list[str], _: Path) -> list[Verdict]:
             # only the first rows are quoted: check those, the rest by the scalar rule
             return [(False, None, bad[i]) if i in bad else _scalar(t) for i, t in enumerate(texts)]
         return [(False, None, bad.get(i)) for i in range(len(texts))]
-    by_id = dict(zip(effective["customerEventId"].to_list(), effective["eventTimestamp"].to_list(), strict=True))
+    by_id = dict(
+        zip(effective["customerEventId"].to_list(), effective["eventTimestamp"].to_list(), strict=True)
+    )
     return [(True, by_id[f"e-{i}"], None) for i in range(len(texts))]
 
 
@@ -269,7 +275,9 @@ def test_every_path_gives_a_text_the_same_verdict(aliases: list[str], tmp_path: 
 
 JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
     max_leaves=5,
 )
 

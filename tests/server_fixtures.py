@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,18 @@ def free_port() -> int:
 
 def make_key(db: Path, account: str) -> tuple[str, str]:
     out = subprocess.run(
-        [sys.executable, "-m", "seatcalc.cli", "keys", "create", "--db", str(db), "--account", account, "--json"],
+        [
+            sys.executable,
+            "-m",
+            "seatcalc.cli",
+            "keys",
+            "create",
+            "--db",
+            str(db),
+            "--account",
+            account,
+            "--json",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -86,14 +96,18 @@ class Session:
     key_b: tuple[str, str]
 
 
+_SESSION: list[Session] = []
+
+
 @pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    """One server process for the whole session, with keys of accounts ``acct-a`` and ``acct-b``."""
-    root = tmp_path_factory.mktemp("server")
-    db = root / "ledger.sqlite"
-    key_a, key_b = make_key(db, "acct-a"), make_key(db, "acct-b")
-    server = start_server(db, root / "server.log", workers=2)
-    try:
-        yield Session(server, key_a, key_b)
-    finally:
-        server.stop()
+def live(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Session:
+    """One server process for the whole session (shared by every module that imports this
+    fixture), with keys of accounts ``acct-a`` and ``acct-b``; stopped when pytest ends."""
+    if not _SESSION:
+        root = tmp_path_factory.mktemp("server")
+        db = root / "ledger.sqlite"
+        key_a, key_b = make_key(db, "acct-a"), make_key(db, "acct-b")
+        server = start_server(db, root / "server.log", workers=2)
+        request.config.add_cleanup(server.stop)
+        _SESSION.append(Session(server, key_a, key_b))
+    return _SESSION[0]

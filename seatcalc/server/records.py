@@ -268,5 +268,5 @@ def _insert(conn: sqlite3.Connection, account_id: str, key: str, response: Store
 def fingerprint(method: str, path: str, query: str, payload: Any) -> str:
     """What makes two requests "the same" for an idempotency key: method, path, query and
     the parsed body (key order and whitespace aside)."""
-    canonical = json.dumps([method, path, query, payload], sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps([method, path, query, payload], sort_keys=True, separators=(",", ":"), default=str)
     return base64.b64encode(hashlib.sha256(canonical.encode()).digest()).decode()

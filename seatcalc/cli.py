@@ -28,6 +28,7 @@ from seatcalc.ledger import SeatLedger
 from seatcalc.measures import billable_seats
 from seatcalc.periods import BillingSchedule
 from seatcalc.pricing import CURRENCY_MINOR_UNITS, ROUNDING_MODES, load_prices, price_seats
+from seatcalc.server.cli import add_commands
 
 __all__ = ["main"]
 
@@ -270,6 +271,7 @@ def _parser() -> argparse.ArgumentParser:
         help="commit every N rows, e.g. 50000 (default: the whole file in one transaction)",
     )
     load.set_defaults(handler=_import)
+    add_commands(commands)
     return parser
 
 

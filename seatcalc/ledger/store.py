@@ -32,6 +32,7 @@ import itertools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from seatcalc.ledger.errors import InvalidLedgerArgument, translating
 from seatcalc.ledger.pages import ListQuery
 
 __all__ = [
+    "AFTER_WRITE",
     "APPLICATION_ID",
     "SCHEMA_VERSION",
     "SEGMENT_COLUMNS",
@@ -86,6 +88,13 @@ _ROW_SCHEMA = pl.Schema(
 )
 _ROW = ", ".join(SEGMENT_COLUMNS)
 _INSERT = f"INSERT INTO seat_events (accountKey, {_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+AFTER_WRITE: ContextVar[Callable[[sqlite3.Connection, int, int, int], None] | None] = ContextVar(
+    "seatcalc_after_write", default=None
+)
+"""Called as ``hook(conn, accountKey, firstSeq, lastSeq)`` inside each write transaction of
+this context, before its commit: tables kept beside the ledger (e.g. a server's idempotency
+records) commit with the events or not at all; an exception rolls the write back."""
 
 Row = tuple[int, str, str, str, str, int, int]
 """A stored event as SQLite gives it: the :data:`SEGMENT_COLUMNS`, timestamp in µs."""
@@ -204,6 +213,8 @@ class LedgerStore:
             seq = _next_seq(conn, key)
             conn.execute(_INSERT, (key, seq, event_id, event_key, alias, seat_type, micros, total))
             self._compact(conn, key, seq, None)
+            if (hook := AFTER_WRITE.get()) is not None:
+                hook(conn, key, seq, seq)
         return seq
 
     def append_frame(
@@ -227,6 +238,8 @@ class LedgerStore:
                     on_written(part.height)
             if fresh.height:
                 self._compact(conn, key, start + fresh.height - 1, fresh)
+            if (hook := AFTER_WRITE.get()) is not None:
+                hook(conn, key, start, start + fresh.height - 1)
         return fresh
 
     def _compact(self, conn: sqlite3.Connection, key: int, last_seq: int, fresh: pl.DataFrame | None) -> None:

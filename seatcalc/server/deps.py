@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import threading
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from seatcalc.errors import InvalidJson
 from seatcalc.ledger import SeatLedger
 from seatcalc.server.errors import BadRequest, NotAuthenticated, PayloadTooLarge, UnsupportedMediaType
 from seatcalc.server.records import Records
+from seatcalc.wire import loads_json as wire_loads_json
 
 __all__ = ["BATCH_LIMIT", "BODY_LIMIT", "Account", "Caller", "Server", "read_json"]
 
@@ -95,74 +95,14 @@ def caller(request: Request) -> Account:
 Caller = Annotated[Account, Depends(caller)]
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise BadRequest.at(f"body.{key}", "appears twice in one JSON object; send each field once")
-        seen[key] = value
-    return seen
-
-
-def _check_text(value: Any, depth: int = 0) -> None:
-    """No lone surrogates in strings or keys; nesting at most ``MAX_DEPTH`` deep."""
-    if depth > MAX_DEPTH:
-        raise BadRequest.at("body", f"nests deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadRequest.at(
-                "body", "contains a lone surrogate (\\ud800–\\udfff); text must be Unicode"
-            ) from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_text(key, depth + 1)
-            _check_text(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check_text(item, depth + 1)
-
-
-def _big_int(text: str) -> int:
-    if len(text.lstrip("-")) > 20:
-        raise BadRequest.at("body", f"the number {text[:24]}… has more than 20 digits")
-    return int(text)
-
-
-def _decimal(text: str) -> Decimal:
-    if len(text) > 64:
-        raise BadRequest.at("body", f"the number {text[:24]}… has more than 64 characters")
-    return Decimal(text)
-
-
 def loads_json(raw: bytes) -> Any:
-    """Parse a request body: UTF-8 JSON, no duplicate keys, no lone surrogates, no NaN;
-    numbers with a fraction or exponent are exact ``Decimal`` values (money stays exact)."""
+    """A request body by the one JSON rule of :func:`seatcalc.wire.loads_json` (UTF-8, no
+    duplicate keys, no lone surrogates, no NaN, bounded nesting and numbers; fractions are
+    exact ``Decimal`` values); a breach is a 400 naming the body."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest.at("body", "is not UTF-8 text") from None
-
-    def constant(name: str) -> Any:
-        raise BadRequest.at("body", f"{name} is not a JSON number")
-
-    try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_int=_big_int,
-            parse_float=_decimal,
-            parse_constant=constant,
-        )
-    except json.JSONDecodeError as error:
-        raise BadRequest.at(
-            "body", f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-        ) from None
-    except RecursionError:
-        raise BadRequest.at("body", f"nests deeper than {MAX_DEPTH} levels") from None
-    _check_text(value)
-    return value
+        return wire_loads_json(raw)
+    except InvalidJson as error:
+        raise BadRequest.at("body", str(error)) from None
 
 
 async def read_json(request: Request, limit: int = BODY_LIMIT) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -31,7 +31,7 @@ from seatcalc.frames import (
     eager_or_lazy,
     key_columns,
 )
-from seatcalc.periods import BillingSchedule, Until, day_start
+from seatcalc.periods import BillingSchedule, Until
 from seatcalc.supersession import (
     SEQ,
     SupersedeBy,
@@ -145,7 +145,7 @@ class _Calendar:
         cursor = number = 0
         for index, schedule in enumerate(schedules):
             dates = schedule.boundary_dates(until)
-            starts = [day_start(d, schedule.zone) for d in dates]
+            starts = [schedule.day_start(d) for d in dates]
             base = _micros(starts[0])
             length = _micros(starts[-1]) - base + 1
             first.append(base)
@@ -163,13 +163,16 @@ class _Calendar:
             p_end.append(None)
             p_days.append(None)
             for lo, hi, begin, finish in zip(dates, dates[1:], starts, starts[1:], strict=False):
+                local_days = schedule.day_starts(lo, hi)  # skipped dates left out
+                if not local_days:
+                    continue  # wholly inside a skipped date: no period
                 p_number.append(number)
                 p_schedule.append(index)
                 p_start.append(begin)
                 p_end.append(finish)
-                p_days.append((hi - lo).days)
-                for k in range((hi - lo).days):
-                    instant = _micros(day_start(lo + timedelta(days=k), schedule.zone))
+                p_days.append(len(local_days))
+                for k, (_, instant_at) in enumerate(local_days):
+                    instant = _micros(instant_at)
                     drift = instant - base - (len(position) - marker[-1] - 1) * _DAY_US
                     if abs(drift) >= 2 * _DAY_US:
                         raise InvalidSchedule(f"{schedule.time_zone} drifts from UTC days by {drift} µs")

@@ -226,7 +226,10 @@ class BillingSchedule:
             except OverflowError:
                 raise InvalidSchedule(f"until {until!r} is outside the years 1-9999 in UTC") from None
         if isinstance(until, date):
-            return self.day_start(until)
+            try:
+                return self.day_start(until)
+            except InvalidSchedule as error:
+                raise InvalidSchedule(f"until {until}: {error}") from None
         raise InvalidSchedule(f"until must be a date, an aware datetime or None, got {until!r}")
 
     def boundary_dates(self, until: Until = None) -> list[date]:
@@ -242,12 +245,11 @@ class BillingSchedule:
             )
         dates: list[date] = []
         for boundary in self._boundaries():
-            if dates and (
-                (self.end is not None and dates[-1] >= self.end)
-                or (cutoff is not None and self.day_start(dates[-1]) >= cutoff)
-            ):
-                break
             dates.append(boundary)
+            if (self.end is not None and boundary >= self.end) or (
+                cutoff is not None and self.day_start(boundary) >= cutoff
+            ):
+                break  # before the next boundary is computed: it may not be representable
         else:
             raise InvalidSchedule(f"more than {_MAX_PERIODS} periods requested; narrow until/end")
         return dates

@@ -13,6 +13,7 @@ from typing import Literal
 
 import polars as pl
 
+from seatcalc.errors import InvalidArgument, InvalidEventFrame
 from seatcalc.frames import (
     ACCOUNT,
     EVENT_ID,
@@ -24,6 +25,7 @@ from seatcalc.frames import (
     checked_events,
     eager_or_lazy,
     key_columns,
+    row_problems,
 )
 
 __all__ = ["SupersedeBy", "effective_events", "seat_log"]
@@ -35,17 +37,44 @@ SEQ = "__seq"
 """Receipt order as used internally: ``receivedSeq``, or the input row position."""
 
 
+_MAX_SEQ = 2**63 - 1
+
+
+def _check_received_range(events: pl.LazyFrame) -> None:
+    """An unsigned 64-bit ``receivedSeq`` must fit the signed 64 bits it is read as."""
+    if not isinstance(events, pl.LazyFrame):
+        return  # not a frame: checked_events names what it is
+    schema = events.collect_schema()
+    if RECEIVED not in schema or schema[RECEIVED] != pl.UInt64:
+        return
+    too_large = pl.col(RECEIVED) > _MAX_SEQ
+    count = events.select(too_large.sum()).collect().item()
+    if count:
+        reason = f"is above {_MAX_SEQ} (receipt numbers are signed 64-bit integers)"
+        problems = row_problems(events, {(RECEIVED, reason): too_large}, limit=5)
+        shown = "; ".join(str(p) for p in problems)
+        more = f"; and {count - len(problems)} more" if count > len(problems) else ""
+        noun = "problem" if count == 1 else "problems"
+        raise InvalidEventFrame(f"{count} {noun} in events frame: {shown}{more}", problems)
+
+
 def with_receipt_order(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     """Validate ``events`` and add the internal receipt order column ``__seq``."""
+    _check_received_range(events)
     events, ranges = checked_events(events)
     if RECEIVED in events.collect_schema().names():
         return events.with_columns(pl.col(RECEIVED).alias(SEQ)), ranges
     return events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64)), ranges
 
 
-def check_policy(supersede_by: str) -> None:
-    if supersede_by not in ("eventTimestamp", "received"):
-        raise ValueError(f"supersede_by={supersede_by!r} is not a policy; use 'eventTimestamp' or 'received'")
+POLICIES: tuple[SupersedeBy, ...] = ("eventTimestamp", "received")
+
+
+def check_policy(supersede_by: object) -> None:
+    """Raise :class:`InvalidArgument` unless ``supersede_by`` names a policy of SPEC §2."""
+    if not isinstance(supersede_by, str) or supersede_by not in POLICIES:
+        rule = "must be 'eventTimestamp' or 'received'"
+        raise InvalidArgument.for_value("supersede_by", supersede_by, rule)
 
 
 def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
@@ -91,6 +120,7 @@ def effective_events(events: FrameT, *, supersede_by: SupersedeBy = "eventTimest
         frame = resolve(with_receipt_order(frame)[0], supersede_by)
         return frame.sort([*key_columns(frame), TIMESTAMP, SEQ]).drop(SEQ)
 
+    check_policy(supersede_by)
     return eager_or_lazy(events, compute)
 
 
@@ -122,4 +152,5 @@ def seat_log(events: FrameT, *, supersede_by: SupersedeBy = "eventTimestamp") ->
             .drop(SEQ)
         )
 
+    check_policy(supersede_by)
     return eager_or_lazy(events, compute)

@@ -13,7 +13,7 @@ from typing import Literal
 
 import polars as pl
 
-from seatcalc.errors import InvalidArgument, InvalidEventFrame
+from seatcalc.errors import InvalidArgument
 from seatcalc.frames import (
     ACCOUNT,
     EVENT_ID,
@@ -25,7 +25,6 @@ from seatcalc.frames import (
     checked_events,
     eager_or_lazy,
     key_columns,
-    row_problems,
 )
 
 __all__ = ["SupersedeBy", "effective_events", "seat_log"]
@@ -37,30 +36,10 @@ SEQ = "__seq"
 """Receipt order as used internally: ``receivedSeq``, or the input row position."""
 
 
-_MAX_SEQ = 2**63 - 1
-
-
-def _check_received_range(events: pl.LazyFrame) -> None:
-    """An unsigned 64-bit ``receivedSeq`` must fit the signed 64 bits it is read as."""
-    if not isinstance(events, pl.LazyFrame):
-        return  # not a frame: checked_events names what it is
-    schema = events.collect_schema()
-    if RECEIVED not in schema or schema[RECEIVED] != pl.UInt64:
-        return
-    too_large = pl.col(RECEIVED) > _MAX_SEQ
-    count = events.select(too_large.sum()).collect().item()
-    if count:
-        reason = f"is above {_MAX_SEQ} (receipt numbers are signed 64-bit integers)"
-        problems = row_problems(events, {(RECEIVED, reason): too_large}, limit=5)
-        shown = "; ".join(str(p) for p in problems)
-        more = f"; and {count - len(problems)} more" if count > len(problems) else ""
-        noun = "problem" if count == 1 else "problems"
-        raise InvalidEventFrame(f"{count} {noun} in events frame: {shown}{more}", problems)
 
 
 def with_receipt_order(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     """Validate ``events`` and add the internal receipt order column ``__seq``."""
-    _check_received_range(events)
     events, ranges = checked_events(events)
     if RECEIVED in events.collect_schema().names():
         return events.with_columns(pl.col(RECEIVED).alias(SEQ)), ranges

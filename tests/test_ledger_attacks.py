@@ -369,7 +369,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SeatLedge
         ({"after": "\ud800"}, r"after='\\ud800'"),
         ({"event_timestamp_after": 5}, r"event_timestamp_after=5"),
         ({"event_timestamp_after": date(2025, 1, 1)}, r"event_timestamp_after=datetime.date"),
-        ({"event_timestamp_before": "garbage"}, r"event_timestamp_before='garbage': not an ISO 8601"),
+        ({"event_timestamp_before": "garbage"}, r"event_timestamp_before='garbage': is not an RFC 3339"),
         ({"event_timestamp_before": datetime(2025, 1, 1)}, r"event_timestamp_before=.*naive"),
         ({"event_timestamp_before": "\ud800"}, r"event_timestamp_before="),
     ],
@@ -385,7 +385,7 @@ def test_list_takes_good_arguments_of_every_form(ledger: SeatLedger) -> None:
     assert [e.total for e in ledger.list(seat_type=("admin", "editor"), limit=2).items] == [4, 3]
     assert [e.total for e in ledger.list(seat_type=["x" * 256]).items] == []
     window = ledger.list(
-        event_timestamp_after=T0 + timedelta(hours=1), event_timestamp_before="2025-01-01T03:00Z"
+        event_timestamp_after=T0 + timedelta(hours=1), event_timestamp_before="2025-01-01T03:00:00Z"
     )
     assert [e.total for e in window.items] == [2, 1]
 
@@ -394,9 +394,9 @@ def test_list_takes_good_arguments_of_every_form(ledger: SeatLedger) -> None:
     ("at", "message"),
     [
         (datetime(2025, 1, 1), r"at=datetime.datetime\(2025, 1, 1, 0, 0\): is a naive"),
-        (5, r"at=5: must be an ISO 8601"),
+        (5, r"at=5: must be an RFC 3339"),
         (date(2025, 1, 1), r"at=datetime.date\(2025, 1, 1\)"),
-        ("garbage", r"at='garbage': not an ISO 8601"),
+        ("garbage", r"at='garbage': is not an RFC 3339"),
         ("2025-01-01", r"at='2025-01-01': is a date only"),
         ("\ud800", r"at='\\ud800'"),
     ],

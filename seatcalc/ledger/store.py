@@ -55,6 +55,7 @@ __all__ = [
     "SEGMENT_SCHEMA",
     "LedgerStore",
     "Row",
+    "file_uri",
     "from_micros",
     "rows_frame",
     "to_micros",
@@ -488,7 +489,7 @@ def from_micros(micros: int) -> datetime:
 def _connect(path: Path | None, busy_timeout: float, create_missing: bool) -> sqlite3.Connection:
     with translating(path, busy_timeout):
         conn = sqlite3.connect(
-            ":memory:" if path is None else _file_uri(path, create_missing),
+            ":memory:" if path is None else file_uri(path, create_missing),
             timeout=busy_timeout,
             isolation_level=None,
             check_same_thread=False,
@@ -503,7 +504,7 @@ def _connect(path: Path | None, busy_timeout: float, create_missing: bool) -> sq
     return conn
 
 
-def _file_uri(path: Path, create_missing: bool) -> str:
+def file_uri(path: Path, create_missing: bool) -> str:
     """The ``file:`` URI of ``path`` read as a plain file name: absolute, every byte
     SQLite would parse (``?``, ``#``, ``%``) percent-quoted, so no query string or special
     name (``:memory:``, ``mode=``, ``immutable=``) can come from the path itself.

@@ -29,7 +29,7 @@ from typing import Any
 
 from seatcalc.ledger import SeatLedger
 from seatcalc.ledger.errors import translating
-from seatcalc.ledger.store import AFTER_WRITE
+from seatcalc.ledger.store import AFTER_WRITE, file_uri
 
 __all__ = ["ApiKey", "IdempotencyRace", "NewKey", "Records", "StoredResponse", "fingerprint"]
 
@@ -107,8 +107,12 @@ class Records:
         self._lock = threading.RLock()
         self._verified: dict[str, tuple[bytes, bytes]] = {}  # clientId → (stored hash, sha256(secret))
         with translating(path, busy_timeout):
-            self._conn = sqlite3.connect(
-                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            self._conn = sqlite3.connect(  # the ledger's file name, never read as a URI
+                file_uri(path, create_missing=False),
+                timeout=busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=True,
             )
             self._conn.execute("PRAGMA synchronous = FULL")
             with self._write() as conn:

@@ -230,7 +230,7 @@ def list_seat_events(
         customer_event_id=customer_event_id,
         event_timestamp_after=event_timestamp_after,
         event_timestamp_before=event_timestamp_before,
-        sort_order=cast(Any, sort_order),  # the ledger checks it (ASC or DESC, any case)
+        sort_order=cast(Any, sort_order.upper() if isinstance(sort_order, str) else sort_order),  # ASC, DESC
         limit=limit,
         after=after,
         before=before,

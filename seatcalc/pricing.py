@@ -335,9 +335,30 @@ def _problems(error: ValidationError) -> list[Problem]:
         reason = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "is not a field of a seat price (unknown fields are rejected)"
-        value = None if item["type"] == "missing" else item.get("input")
+        value = None if item["type"] == "missing" else _Shown.of(item.get("input"))
         problems.append(Problem(row=None, field=where or "(price)", reason=reason, value=value))
     return problems
+
+
+class _Shown:
+    """A bad value as a message quotes it: its ``repr``, cut to 80 characters (a 5000-digit
+    number is not echoed whole, and an int too long for ``str`` does not fail the message)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    @classmethod
+    def of(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+            return cls(f"<an integer of {len(str(value >> (value.bit_length() - 256)))}+ digits>")
+        try:
+            text = repr(value)
+        except ValueError:  # holds an int too long for str()
+            return cls(f"<a {type(value).__name__} too large to show>")
+        return value if len(text) <= 80 else cls(text[:77] + "…")
 
 
 class _PriceProblems(ValueError):

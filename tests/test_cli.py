@@ -116,7 +116,7 @@ def test_bad_rows_give_one_line_and_exit_2(
             ["bill", "events.ndjson", "--start", "2022-10-01", "--interval", "2mo", "--end", "2022-12-01"],
             "interval",
         ),
-        (["bill", "events.ndjson", *BILL, "--out", "seats.json"], "must end in .csv or .parquet"),
+        (["bill", "events.ndjson", *BILL, "--out", "seats.txt"], "must end in .csv, .parquet"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(

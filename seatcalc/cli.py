@@ -46,6 +46,7 @@ from seatcalc.ledger import SeatLedger
 from seatcalc.measures import Schedules, billable_seats
 from seatcalc.periods import BillingSchedule
 from seatcalc.pricing import CURRENCY_MINOR_UNITS, ROUNDING_MODES, load_prices, price_seats
+from seatcalc.server.cli import add_commands
 from seatcalc.wire import loads_json
 
 __all__ = ["main"]
@@ -573,6 +574,7 @@ def _parser() -> argparse.ArgumentParser:
         help="commit every N rows, e.g. 50000 (default: the whole file in one transaction)",
     )
     load.set_defaults(handler=_import)
+    add_commands(commands)
     return parser
 
 

@@ -63,11 +63,16 @@ class InvalidSeatEvent(SeatcalcError, ValueError):
         return cls(_summary(problems, what), problems)
 
 
-def _summary(problems: Sequence[Problem], what: str) -> str:
-    count = len(problems)
+def _summary(problems: Sequence[Problem], what: str, count: int | None = None) -> str:
+    """``"N problems in WHAT: p1; …; p5; and K more"``: the one way a list of problems is told.
+
+    ``count`` is the number of problems in all when ``problems`` holds only the first few.
+    """
+    count = len(problems) if count is None else count
     noun = "problem" if count == 1 else "problems"
-    shown = "; ".join(str(p) for p in problems[:_SHOWN])
-    more = f"; and {count - _SHOWN} more" if count > _SHOWN else ""
+    quoted = problems[:_SHOWN]
+    shown = "; ".join(str(p) for p in quoted)
+    more = f"; and {count - len(quoted)} more" if count > len(quoted) else ""
     return f"{count} {noun} in {what}: {shown}{more}"
 
 
@@ -114,8 +119,10 @@ class InvalidEventFrame(FrameSchemaError, InvalidSeatEvent):
     """
 
     @classmethod
-    def from_problems(cls, problems: Sequence[Problem], *, what: str = "events frame") -> Self:  # type: ignore[override]
-        return cls(_summary(problems, what), problems)
+    def from_problems(  # type: ignore[override]
+        cls, problems: Sequence[Problem], *, what: str = "events frame", count: int | None = None
+    ) -> Self:
+        return cls(_summary(problems, what, count), problems)
 
 
 class InvalidArgument(SeatcalcError, ValueError):

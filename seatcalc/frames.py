@@ -288,10 +288,7 @@ def row_problems(
 def _row_error(events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr], count: int) -> InvalidEventFrame:
     """Quote the first rows at fault, every bad field of each."""
     problems = row_problems(events, checks, limit=_SHOWN_ROWS)
-    noun = "problem" if count == 1 else "problems"
-    shown = "; ".join(str(p) for p in problems)
-    more = f"; and {count - len(problems)} more" if count > len(problems) else ""
-    return InvalidEventFrame(f"{count} {noun} in events frame: {shown}{more}", problems)
+    return InvalidEventFrame.from_problems(problems, what="events frame", count=count)
 
 
 def eager_or_lazy(frame: FrameT, compute: Callable[[pl.LazyFrame], pl.LazyFrame]) -> FrameT:

@@ -140,16 +140,14 @@ def _first_causes(problems: list[Problem]) -> list[Problem]:
     not also "null", and a line that is not JSON has no fields to complain about."""
     unreadable = {p.row for p in problems if p.field == "(row)"}
     explained = {(p.row, p.field) for p in problems if p.reason != "is null"}
-    kept = {  # keyed by the value's repr: a JSON array or object given as a value is unhashable
-        (p.row, p.field, p.reason, repr(p.value)): p
-        for p in problems
-        if (p.field == "(row)" or p.row not in unreadable)
-        and not (p.reason == "is null" and (p.row, p.field) in explained)
-    }
-    named = [
-        Problem(p.row, p.field, "is missing", None) if p.reason == "is null" else p for p in kept.values()
-    ]
-    return sorted(named, key=lambda p: (-1 if p.row is None else p.row, p.field, p.reason))
+    kept: dict[tuple[int | None, str, str], Problem] = {}
+    for p in problems:
+        if (p.field == "(row)" or p.row not in unreadable) and not (
+            p.reason == "is null" and (p.row, p.field) in explained
+        ):
+            named = Problem(p.row, p.field, "is missing", None) if p.reason == "is null" else p
+            kept.setdefault((named.row, named.field, named.reason), named)
+    return sorted(kept.values(), key=lambda p: (-1 if p.row is None else p.row, p.field, p.reason))
 
 
 def load_events(

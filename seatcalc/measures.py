@@ -13,13 +13,15 @@ without an event hold one value all day, so they are counted in runs.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import polars as pl
 
-from seatcalc.errors import InvalidSchedule
+from seatcalc.errors import InvalidArgument, InvalidSchedule
+from seatcalc.events import parse_timestamp
 from seatcalc.frames import (
     ALIAS,
     EVENT_ID,
@@ -31,10 +33,11 @@ from seatcalc.frames import (
     eager_or_lazy,
     key_columns,
 )
-from seatcalc.periods import BillingSchedule, Until, day_start
+from seatcalc.periods import BillingSchedule, Until
 from seatcalc.supersession import (
     SEQ,
     SupersedeBy,
+    check_policy,
     collapse_instants,
     resolve,
     with_receipt_order,
@@ -69,6 +72,11 @@ def _schedule_table(schedule: Schedules) -> tuple[list[BillingSchedule], pl.Data
     distinct: dict[BillingSchedule, int] = {}
     aliases, ids = [], []
     for alias, item in schedule.items():
+        if not isinstance(alias, str):
+            raise InvalidSchedule(
+                f"schedules mapping: key {alias!r} is not a customerAlias (a str), "
+                f"it is a {type(alias).__name__}"
+            )
         if not isinstance(item, BillingSchedule):
             raise InvalidSchedule(f"schedule for {alias!r} is not a BillingSchedule: {item!r}")
         aliases.append(alias)
@@ -79,24 +87,53 @@ def _schedule_table(schedule: Schedules) -> tuple[list[BillingSchedule], pl.Data
     return list(distinct), index
 
 
+_FRAME_COLUMNS = (ALIAS, "start", "interval", "timeZone", "end")
+
+
 def _schedules_from_frame(frame: pl.DataFrame) -> dict[str, BillingSchedule]:
-    missing = {ALIAS, "start", "interval"} - set(frame.columns)
+    """One schedule per row of a frame with columns customerAlias, start, interval and
+    optionally timeZone (null: UTC) and end (null: none). Every error names its row."""
+    unknown = [name for name in frame.columns if name not in _FRAME_COLUMNS]
+    if unknown:
+        hints = [
+            f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+            for name in unknown
+            for close in [difflib.get_close_matches(name, _FRAME_COLUMNS, n=1, cutoff=0.6)]
+        ]
+        raise InvalidSchedule(
+            f"a schedules frame has only the columns customerAlias, start, interval, timeZone, end; "
+            f"unknown: {', '.join(hints)}"
+        )
+    missing = [name for name in (ALIAS, "start", "interval") if name not in frame.columns]
     if missing:
         raise InvalidSchedule(
             f"a schedules frame needs columns customerAlias, start, interval "
-            f"(optional timeZone, end); missing {sorted(missing)}"
+            f"(optional timeZone, end); missing {missing}"
         )
-    if frame[ALIAS].is_duplicated().any():
-        dupes = frame.filter(pl.col(ALIAS).is_duplicated())[ALIAS].unique().sort().to_list()
-        raise InvalidSchedule(f"customers with more than one schedule: {dupes[:5]}")
-    schedules = {}
-    for row in frame.iter_rows(named=True):
-        schedules[row[ALIAS]] = BillingSchedule(
-            start=row["start"],
-            interval=row["interval"],
-            time_zone=row.get("timeZone") or "UTC",
-            end=row.get("end"),
-        )
+    schedules: dict[str, BillingSchedule] = {}
+    first_row: dict[str, int] = {}
+    for number, row in enumerate(frame.iter_rows(named=True)):
+        alias = row[ALIAS]
+        if not isinstance(alias, str):
+            raise InvalidSchedule(
+                f"schedules frame row {number}: customerAlias must be a string, got {alias!r}"
+            )
+        if alias in first_row:
+            raise InvalidSchedule(
+                f"schedules frame row {number}: customerAlias {alias!r} already has a schedule "
+                f"(row {first_row[alias]}); give one row per customer"
+            )
+        first_row[alias] = number
+        zone = row.get("timeZone")
+        try:
+            schedules[alias] = BillingSchedule(
+                start=row["start"],
+                interval=row["interval"],
+                time_zone="UTC" if zone is None else zone,
+                end=row.get("end"),
+            )
+        except InvalidSchedule as error:
+            raise InvalidSchedule(f"schedules frame row {number} ({alias!r}): {error}") from None
     return schedules
 
 
@@ -145,7 +182,7 @@ class _Calendar:
         cursor = number = 0
         for index, schedule in enumerate(schedules):
             dates = schedule.boundary_dates(until)
-            starts = [day_start(d, schedule.zone) for d in dates]
+            starts = [schedule.day_start(d) for d in dates]
             base = _micros(starts[0])
             length = _micros(starts[-1]) - base + 1
             first.append(base)
@@ -163,13 +200,16 @@ class _Calendar:
             p_end.append(None)
             p_days.append(None)
             for lo, hi, begin, finish in zip(dates, dates[1:], starts, starts[1:], strict=False):
+                local_days = schedule.day_starts(lo, hi)  # skipped dates left out
+                if not local_days:
+                    continue  # wholly inside a skipped date: no period
                 p_number.append(number)
                 p_schedule.append(index)
                 p_start.append(begin)
                 p_end.append(finish)
-                p_days.append((hi - lo).days)
-                for k in range((hi - lo).days):
-                    instant = _micros(day_start(lo + timedelta(days=k), schedule.zone))
+                p_days.append(len(local_days))
+                for k, (_, instant_at) in enumerate(local_days):
+                    instant = _micros(instant_at)
                     drift = instant - base - (len(position) - marker[-1] - 1) * _DAY_US
                     if abs(drift) >= 2 * _DAY_US:
                         raise InvalidSchedule(f"{schedule.time_zone} drifts from UTC days by {drift} µs")
@@ -582,16 +622,41 @@ def billable_seats(
     >>> seats.select("startSeats", "endSeats", "seatDays", "incrementSeatDays").rows()
     [(2, 5, 125, 125)]
     """
+    check_policy(supersede_by)
     return eager_or_lazy(events, lambda frame: _billable(frame, schedule, until, supersede_by))
+
+
+def _instant_argument(name: str, value: object) -> datetime | None:
+    """``None``, an aware ``datetime`` or an RFC 3339 string → a UTC instant (or ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError as error:
+            raise InvalidArgument.for_value(name, value, str(error)) from None
+    if not isinstance(value, datetime):
+        kind = "a date" if isinstance(value, date) else f"of type {type(value).__name__}"
+        hint = "give an aware datetime or an RFC 3339 string such as '2025-01-01T00:00:00Z'"
+        raise InvalidArgument.for_value(name, value, f"is {kind}; {hint}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidArgument.for_value(name, value, "is a naive datetime; give an aware instant")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidArgument.for_value(name, value, "is outside the years 1-9999 in UTC") from None
 
 
 def seat_balances(
     events: FrameT,
-    at: datetime | None = None,
+    at: datetime | str | None = None,
     *,
     supersede_by: SupersedeBy = "eventTimestamp",
 ) -> FrameT:
     """The balance of every key at instant ``at`` (default: after the latest event).
+
+    ``at`` is an aware ``datetime`` or an RFC 3339 string (``"2025-01-03T00:00:00Z"``);
+    anything else is an :class:`~seatcalc.errors.InvalidArgument`.
 
     Columns: the key, ``total`` (``b(at)``; an event exactly at ``at`` counts) and
     ``changeTimestamp`` (when that balance was set). Keys whose first effective event is
@@ -603,14 +668,14 @@ def seat_balances(
     >>> seat_balances(events, datetime(2025, 1, 3, tzinfo=UTC))["total"].to_list()
     [2]
     """
-    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
-        raise ValueError(f"at={at!r} is a naive datetime; give an aware instant")
+    instant = _instant_argument("at", at)
+    check_policy(supersede_by)
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
         frame = collapse_instants(resolve(with_receipt_order(frame)[0], supersede_by))
         keys = key_columns(frame)
-        if at is not None:
-            frame = frame.filter(pl.col(TIMESTAMP) <= pl.lit(at).cast(INSTANT))
+        if instant is not None:
+            frame = frame.filter(pl.col(TIMESTAMP) <= pl.lit(instant).cast(INSTANT))
         latest = pl.col(TIMESTAMP) == pl.col(TIMESTAMP).max().over(keys)
         return (
             frame.filter(latest).select(*keys, TOTAL, pl.col(TIMESTAMP).alias("changeTimestamp")).sort(keys)

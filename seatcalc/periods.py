@@ -5,12 +5,15 @@ instants; periods are half-open ``[periodStart, periodEnd)`` and contiguous. Mon
 intervals stay anchored on the start's day of month and clamp to short months (Jan 31 →
 Feb 29 → Mar 31 → Apr 30). A calendar day is a local day: 23 or 25 hours across a
 daylight-saving change; a day whose midnight does not exist starts at its first instant,
-a day whose midnight happens twice starts at the first occurrence.
+a day whose midnight happens twice starts at the first occurrence. A local date with no
+instant at all (Pacific/Apia skipped 2011-12-30) is not a day: no period counts it, and a
+period lying wholly inside it does not exist.
 """
 
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ import polars as pl
 
 from seatcalc.errors import InvalidSchedule
 
-__all__ = ["BillingSchedule", "Until", "billing_periods", "day_start"]
+__all__ = ["BillingSchedule", "Until", "billing_periods", "day_start", "has_instant"]
 
 Until = date | datetime | None
 """A cut-off: a date (its local midnight in the schedule's zone) or an aware instant."""
@@ -55,7 +58,26 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return hi.replace(microsecond=0)
 
 
-def _parse_interval(interval: str) -> tuple[int, str]:
+def has_instant(day: date, zone: ZoneInfo) -> bool:
+    """Whether local ``day`` has any instant in ``zone``.
+
+    False only for a date skipped whole, as Pacific/Apia skipped 2011-12-30 when it moved
+    across the date line: its start is then the next date's start.
+
+    >>> has_instant(date(2011, 12, 30), ZoneInfo("Pacific/Apia"))
+    False
+    """
+    midnight = datetime.combine(day, time(), zone)
+    if midnight.astimezone(UTC).astimezone(zone).date() == day:
+        return True  # the usual case: its midnight, or the hour after a skipped one, exists
+    return day_start(day, zone) < day_start(day + timedelta(days=1), zone)
+
+
+def _parse_interval(interval: object) -> tuple[int, str]:
+    if not isinstance(interval, str):
+        raise InvalidSchedule(
+            f"interval must be a string such as '1mo', '3mo', '6mo', '1y', 'Nd' or 'Nw', got {interval!r}"
+        )
     match = _INTERVAL.fullmatch(interval)
     if match is None:
         raise InvalidSchedule(
@@ -68,6 +90,19 @@ def _parse_interval(interval: str) -> tuple[int, str]:
         return 12, "mo"
     count = int(match["n"])
     return (7 * count, "d") if match["unit2"] == "w" else (count, "d")
+
+
+def _zone(time_zone: object) -> ZoneInfo:
+    if not isinstance(time_zone, str) or not time_zone:
+        raise InvalidSchedule(
+            f"time_zone must be an IANA time zone name such as 'Europe/London', got {time_zone!r}"
+        )
+    try:
+        return ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidSchedule(
+            f"time_zone {time_zone!r} is not an IANA time zone name (e.g. 'Europe/London')"
+        ) from None
 
 
 def _add_months(anchor: date, months: int) -> date:
@@ -104,39 +139,80 @@ class BillingSchedule:
         if self.end is not None and (isinstance(self.end, datetime) or not isinstance(self.end, date)):
             raise InvalidSchedule(f"end must be a date or None, got {self.end!r}")
         object.__setattr__(self, "_step", _parse_interval(self.interval))
-        try:
-            zone = ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise InvalidSchedule(
-                f"time_zone {self.time_zone!r} is not an IANA time zone name (e.g. 'Europe/London')"
-            ) from None
-        object.__setattr__(self, "_zone", zone)
+        object.__setattr__(self, "_zone", _zone(self.time_zone))
         if self.end is not None:
-            if self.end <= self.start:
-                raise InvalidSchedule(f"end {self.end} must be after start {self.start}")
-            before = after = self.start
-            for boundary in self._boundaries():
-                if boundary >= self.end:
-                    after = boundary
-                    break
-                before = boundary
-            if after != self.end:
+            self._check_end(self.end)
+
+    def _check_end(self, end: date) -> None:
+        if end <= self.start:
+            raise InvalidSchedule(f"end {end} must be after start {self.start}")
+        before = self.start
+        for boundary in self._boundaries():
+            if boundary == end:
+                return
+            if boundary > end:
                 raise InvalidSchedule(
-                    f"end {self.end} is not a period boundary of a {self.interval!r} schedule "
-                    f"from {self.start}; the nearest boundaries are {before} and {after}"
+                    f"end {end} is not a period boundary of a {self.interval!r} schedule "
+                    f"from {self.start}; the nearest boundaries are {before} and {boundary}"
                 )
+            before = boundary
+        raise InvalidSchedule(
+            f"end {end} is more than {_MAX_PERIODS} {self.interval!r} periods after start {self.start}"
+        )
 
     @property
     def zone(self) -> ZoneInfo:
         return self._zone
 
     def _boundaries(self) -> Iterator[date]:
+        """The period boundaries from ``start`` on (at most ``_MAX_PERIODS`` + 1 of them).
+
+        Raises :class:`InvalidSchedule` where a boundary would pass 9999-12-31.
+        """
         count, unit = self._step
         for k in range(_MAX_PERIODS + 1):
-            if unit == "mo":
-                yield _add_months(self.start, k * count)
-            else:
-                yield self.start + timedelta(days=k * count)
+            try:
+                if unit == "mo":
+                    yield _add_months(self.start, k * count)
+                else:
+                    yield self.start + timedelta(days=k * count)
+            except (OverflowError, ValueError):
+                raise InvalidSchedule(
+                    f"the {self.interval!r} schedule from {self.start} needs a period boundary after "
+                    f"{date.max}, the last date that can be represented; give an earlier until or end"
+                ) from None
+
+    def day_start(self, day: date) -> datetime:
+        """The UTC instant at which local ``day`` begins in this schedule's zone.
+
+        Raises :class:`InvalidSchedule` when that instant is outside the years 1–9999.
+        """
+        try:
+            return day_start(day, self._zone)
+        except OverflowError:
+            raise InvalidSchedule(
+                f"the start of {day} in {self.time_zone} is outside the years 1-9999 (in UTC)"
+            ) from None
+
+    def day_starts(self, first: date, after: date) -> list[tuple[date, datetime]]:
+        """Every local date in ``[first, after)`` that exists, with its first instant.
+
+        A date with no instant (Pacific/Apia's 2011-12-30) is left out.
+        """
+        return [
+            (day, self.day_start(day))
+            for day in (first + timedelta(days=k) for k in range((after - first).days))
+            if self.has_instant(day)
+        ]
+
+    def has_instant(self, day: date) -> bool:
+        """Whether local ``day`` exists in this schedule's zone (see :func:`has_instant`)."""
+        try:
+            return has_instant(day, self._zone)
+        except OverflowError:
+            raise InvalidSchedule(
+                f"the start of {day} in {self.time_zone} is outside the years 1-9999 (in UTC)"
+            ) from None
 
     def until_instant(self, until: Until) -> datetime | None:
         """The cut-off as a UTC instant (a date means its local midnight)."""
@@ -145,9 +221,15 @@ class BillingSchedule:
         if isinstance(until, datetime):
             if until.tzinfo is None or until.utcoffset() is None:
                 raise InvalidSchedule(f"until {until!r} is a naive datetime; give an aware instant or a date")
-            return until.astimezone(UTC)
+            try:
+                return until.astimezone(UTC)
+            except OverflowError:
+                raise InvalidSchedule(f"until {until!r} is outside the years 1-9999 in UTC") from None
         if isinstance(until, date):
-            return day_start(until, self._zone)
+            try:
+                return self.day_start(until)
+            except InvalidSchedule as error:
+                raise InvalidSchedule(f"until {until}: {error}") from None
         raise InvalidSchedule(f"until must be a date, an aware datetime or None, got {until!r}")
 
     def boundary_dates(self, until: Until = None) -> list[date]:
@@ -163,21 +245,28 @@ class BillingSchedule:
             )
         dates: list[date] = []
         for boundary in self._boundaries():
-            if dates and (
-                (self.end is not None and dates[-1] >= self.end)
-                or (cutoff is not None and day_start(dates[-1], self._zone) >= cutoff)
-            ):
-                break
             dates.append(boundary)
+            if (self.end is not None and boundary >= self.end) or (
+                cutoff is not None and self.day_start(boundary) >= cutoff
+            ):
+                break  # before the next boundary is computed: it may not be representable
         else:
             raise InvalidSchedule(f"more than {_MAX_PERIODS} periods requested; narrow until/end")
         return dates
 
     def periods(self, until: Until = None) -> list[tuple[datetime, datetime, int]]:
-        """``(periodStart, periodEnd, days)`` for every period, in order (UTC instants)."""
+        """``(periodStart, periodEnd, days)`` for every period, in order (UTC instants).
+
+        ``days`` counts the local dates that exist; a period with none (it lies wholly
+        inside a skipped date) is left out, so the periods stay contiguous.
+        """
         dates = self.boundary_dates(until)
-        starts = [day_start(d, self._zone) for d in dates]
-        return [(starts[i], starts[i + 1], (dates[i + 1] - dates[i]).days) for i in range(len(dates) - 1)]
+        rows = []
+        for lo, hi in itertools.pairwise(dates):
+            days = sum(self.has_instant(lo + timedelta(days=k)) for k in range((hi - lo).days))
+            if days:
+                rows.append((self.day_start(lo), self.day_start(hi), days))
+        return rows
 
 
 def billing_periods(schedule: BillingSchedule, until: Until = None) -> pl.DataFrame:

@@ -13,6 +13,7 @@ from typing import Literal
 
 import polars as pl
 
+from seatcalc.errors import InvalidArgument
 from seatcalc.frames import (
     ACCOUNT,
     EVENT_ID,
@@ -35,6 +36,8 @@ SEQ = "__seq"
 """Receipt order as used internally: ``receivedSeq``, or the input row position."""
 
 
+
+
 def with_receipt_order(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     """Validate ``events`` and add the internal receipt order column ``__seq``."""
     events, ranges = checked_events(events)
@@ -43,9 +46,14 @@ def with_receipt_order(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]
     return events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64)), ranges
 
 
-def check_policy(supersede_by: str) -> None:
-    if supersede_by not in ("eventTimestamp", "received"):
-        raise ValueError(f"supersede_by={supersede_by!r} is not a policy; use 'eventTimestamp' or 'received'")
+POLICIES: tuple[SupersedeBy, ...] = ("eventTimestamp", "received")
+
+
+def check_policy(supersede_by: object) -> None:
+    """Raise :class:`InvalidArgument` unless ``supersede_by`` names a policy of SPEC §2."""
+    if not isinstance(supersede_by, str) or supersede_by not in POLICIES:
+        rule = "must be 'eventTimestamp' or 'received'"
+        raise InvalidArgument.for_value("supersede_by", supersede_by, rule)
 
 
 def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
@@ -91,6 +99,7 @@ def effective_events(events: FrameT, *, supersede_by: SupersedeBy = "eventTimest
         frame = resolve(with_receipt_order(frame)[0], supersede_by)
         return frame.sort([*key_columns(frame), TIMESTAMP, SEQ]).drop(SEQ)
 
+    check_policy(supersede_by)
     return eager_or_lazy(events, compute)
 
 
@@ -122,4 +131,5 @@ def seat_log(events: FrameT, *, supersede_by: SupersedeBy = "eventTimestamp") ->
             .drop(SEQ)
         )
 
+    check_policy(supersede_by)
     return eager_or_lazy(events, compute)

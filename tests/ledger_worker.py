@@ -1,6 +1,7 @@
-"""A writer process for ``test_ledger_processes``: threads creating events into one ledger.
+"""Worker processes for the ledger's multi-process tests.
 
-Usage: ``python tests/ledger_worker.py DB ACCOUNT LOG GO TAG THREADS PER_THREAD``.
+As a script, a writer for ``test_ledger_processes``: threads creating events into one
+ledger. Usage: ``python tests/ledger_worker.py DB ACCOUNT LOG GO TAG THREADS PER_THREAD``.
 
 Prints ``ready`` once the ledger is open, waits for the file ``GO`` to exist (so every
 process starts writing at once), then each thread creates ``PER_THREAD`` events. After a
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from seatcalc import SeatLedger
 
@@ -50,6 +52,21 @@ def main(db: str, account: str, log_path: str, go: str, tag: str, threads: int, 
         worker.join()
     log.close()
     ledger.close()
+
+
+def open_rounds(directory: str, rounds: int, barrier: Any, results: Any, worker: int) -> None:
+    """For each round, wait at ``barrier`` with the other processes, then open (and close)
+    the new ledger ``round<r>.sqlite`` in ``directory``; put ``(worker, round, outcome)`` on
+    ``results``, the outcome being ``"ok"`` or the error's class and message."""
+    for number in range(rounds):
+        barrier.wait()
+        try:
+            path = Path(directory) / f"round{number}.sqlite"
+            SeatLedger.open(path, account_id="a", busy_timeout=30).close()
+            outcome = "ok"
+        except Exception as error:  # reported to the test, which shows it
+            outcome = f"{type(error).__name__}: {error}"
+        results.put((worker, number, outcome))
 
 
 if __name__ == "__main__":

@@ -264,6 +264,20 @@ def ref_day_start(day: date, time_zone: str) -> datetime:
     return hi
 
 
+def _local_days(first: date, after: date, time_zone: str) -> list[date]:
+    """The local dates in [first, after) that have at least one instant.
+
+    A date exists when it begins strictly before the next one does: Pacific/Apia's
+    2011-12-30, skipped whole, begins where 2011-12-31 begins and is no day at all.
+    """
+    days = [first + timedelta(days=i) for i in range((after - first).days)]
+    return [
+        day
+        for day in days
+        if ref_day_start(day, time_zone) < ref_day_start(day + timedelta(days=1), time_zone)
+    ]
+
+
 def _add_months(anchor: date, months: int) -> date:
     """anchor + months, keeping anchor's day of month, clamped to the month's last day."""
     year, month0 = divmod(anchor.year * 12 + anchor.month - 1 + months, 12)
@@ -289,7 +303,10 @@ def _period_dates(
     end: date | None = None,
     until: date | datetime | None = None,
 ) -> list[tuple[date, date]]:
-    """The periods as (first local day, local day after the last), see ``ref_periods``."""
+    """The periods as (first local day, local day after the last), see ``ref_periods``.
+
+    A period without a single existing local day (wholly inside a skipped date) is left out.
+    """
     ZoneInfo(time_zone)  # an unknown zone fails here
     if end is None and until is None:
         raise ValueError("a schedule needs an end or an until: it has no last period")
@@ -315,7 +332,8 @@ def _period_dates(
             break
         if limit is not None and ref_day_start(first, time_zone) >= limit:
             break
-        periods.append((first, after))
+        if _local_days(first, after, time_zone):
+            periods.append((first, after))
         k += 1
     return periods
 
@@ -333,9 +351,15 @@ def ref_periods(
     of month (clamped), ``Nd``/``Nw`` step N or 7·N days. ``end`` is exclusive and must be a
     boundary; ``until`` (a date = its local day start, or an aware instant) keeps every
     period that starts before it. With both, both apply; with neither, ValueError.
+    ``days`` counts the local dates that exist (a skipped date is no day); a period with
+    none does not exist.
     """
     return [
-        (ref_day_start(first, time_zone), ref_day_start(after, time_zone), (after - first).days)
+        (
+            ref_day_start(first, time_zone),
+            ref_day_start(after, time_zone),
+            len(_local_days(first, after, time_zone)),
+        )
         for first, after in _period_dates(start, interval, time_zone, end, until)
     ]
 
@@ -364,7 +388,8 @@ def ref_billable_seats(
     startSeats = b(periodStart); endSeats = b(periodEnd⁻); min/max of b over the period;
     seatMicroseconds = ∫ b exactly; averageSeats = that / period length; seatDays = Σ over
     the local days of the day's max; incrementSeatDays = Σ over the local days of the max
-    of b from periodStart to the day's end. Sorted by key, then periodStart.
+    of b from periodStart to the day's end; a skipped local date is no day. Sorted by key,
+    then periodStart.
     """
     with_account = _has_account(rows)
     periods = _period_dates(start, interval, time_zone, end, until)
@@ -376,7 +401,7 @@ def ref_billable_seats(
             period_end = ref_day_start(day_after, time_zone)
             if period_end <= first_event:
                 continue
-            days = [first_day + timedelta(days=i) for i in range((day_after - first_day).days)]
+            days = _local_days(first_day, day_after, time_zone)  # skipped dates are no days
             day_ends = [ref_day_start(day + timedelta(days=1), time_zone) for day in days]
             day_maxes = [
                 _max(steps, ref_day_start(day, time_zone), day_end)

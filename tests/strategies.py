@@ -28,6 +28,8 @@ __all__ = [
     "POLICIES",
     "SEAT_TYPES",
     "SEQ_STEP",
+    "SKIPPING_INTERVALS",
+    "SKIPPING_ZONES",
     "TOTALS",
     "Case",
     "Events",
@@ -53,8 +55,16 @@ ZONES = (
 )
 DST_ZONES = ("America/New_York", "Europe/London", "Australia/Lord_Howe", "America/Santiago")
 INTERVALS = ("1mo", "3mo", "1y", "7d", "2w", "10d")
+SKIPPED_DATES = {
+    "Pacific/Apia": date(2011, 12, 30),
+    "Pacific/Kwajalein": date(1993, 8, 21),
+    "Pacific/Kiritimati": date(1994, 12, 31),
+}
+"""Zones that skipped a whole local date, and that date (it has no instant at all)."""
+SKIPPING_ZONES = tuple(SKIPPED_DATES)
+SKIPPING_INTERVALS = ("1d", "2d", "7d", "1mo")
 POLICIES: tuple[Policy, ...] = ("eventTimestamp", "received")
-MAX_PERIODS = {"1mo": 3, "3mo": 2, "1y": 1, "7d": 4, "2w": 3, "10d": 3}
+MAX_PERIODS = {"1mo": 3, "3mo": 2, "1y": 1, "7d": 4, "2w": 3, "10d": 3, "1d": 5, "2d": 4}
 MONTHS = {"1mo": 1, "3mo": 3, "1y": 12}
 
 MAX_TOTAL = 2_147_483_647
@@ -164,7 +174,10 @@ ANY_START = st.builds(
 
 @st.composite
 def start_dates(draw: st.DrawFn, /, time_zone: str) -> date:
-    """A schedule start: any day (29/30/31 anchors included) or just before a DST change."""
+    """A schedule start: any day (29/30/31 anchors included) or just before a DST change;
+    in a zone that skipped a date, on or shortly before that date."""
+    if time_zone in SKIPPED_DATES:
+        return SKIPPED_DATES[time_zone] - timedelta(days=draw(st.sampled_from((0, 0, 1, 2, 3, 5, 30, 31))))
     near_change = change_dates(time_zone)
     shortly_before_a_change: bool = draw(st.booleans())
     if near_change and shortly_before_a_change:

@@ -268,8 +268,9 @@ def test_a_directory_as_events_says_so(tmp_path: Path, capsys: pytest.CaptureFix
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["--start", "2022-10-01", "--until", "9999-12-31"], "year 9999"),
-        (["--start", "9999-12-01", "--interval", "30d", "--end", "9999-12-31"], "year 9999"),
+        (["--start", "2022-10-01", "--until", "9999-12-31"], "9999"),
+        (["--start", "9999-12-01", "--interval", "30d", "--end", "9999-12-31"], ""),
+        (["--start", "9999-12-01", "--interval", "1mo", "--until", "9999-12-31"], ""),
         (["--start", "9999-12-31", "--interval", "1y", "--until", "9999-12-31"], ""),
         (["--start", "0001-01-01", "--until", "0001-01-02", "--tz", "Pacific/Kiritimati"], ""),
         (["--start", "0001-01-01", "--until", "0001-01-02", "--tz", "America/Los_Angeles"], ""),

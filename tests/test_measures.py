@@ -783,3 +783,78 @@ def test_average_is_correctly_rounded_on_a_one_period_schedule(engine: str) -> N
     schedule = BillingSchedule(date(2024, 1, 1), "1mo", end=date(2024, 2, 1))
     seats = billable_seats(events.lazy(), schedule).collect(engine=engine)  # type: ignore[call-overload]
     assert seats["averageSeats"].to_list() == [float(Fraction(30, 31))]
+
+
+# --- a local date that never existed ---------------------------------------------------------
+# Pacific/Apia skipped 2011-12-30: Thursday Dec 29 (−10:00) was followed by Saturday Dec 31
+# (+14:00). Local day starts: Dec 1 = 10:00Z, Dec 29 = 10:00Z, Dec 31 = Dec 30 10:00Z,
+# Jan 1 = Dec 31 10:00Z. Dec 30 is no day: it counts in no days and no seat-days.
+
+APIA = "Pacific/Apia"
+
+
+def apia_events() -> pl.DataFrame:
+    return events(
+        ev(utc(2011, 12, 1, 10), 2),  # Dec 1 00:00 local
+        ev(utc(2011, 12, 29, 22), 5),  # Dec 29 12:00 local
+        ev(utc(2011, 12, 30, 12), 3),  # Dec 31 02:00 local
+    )
+
+
+def test_skipped_date_counts_in_no_seat_days_of_the_month() -> None:
+    [row] = billable_seats(apia_events(), monthly(date(2011, 12, 1), date(2012, 1, 1), APIA)).to_dicts()
+    assert (row["periodStart"], row["periodEnd"]) == (utc(2011, 12, 1, 10), utc(2011, 12, 31, 10))
+    # Dec 1-28 hold 2 (56 seat-days); Dec 29 peaks at 5; Dec 31 starts at 5, then 3: 66.
+    # ∫ = 2 · 28.5 d + 5 · 14 h + 3 · 22 h = 57 d + 136 h over 30 d of 24 h.
+    assert measures(row) == {
+        "startSeats": 2, "endSeats": 3, "minSeats": 2, "maxSeats": 5, "days": 30,
+        "seatDays": 66, "incrementSeatDays": 66, "seatMicroseconds": 57 * DAY + 136 * HOUR,
+    }  # fmt: skip
+    assert row["averageSeats"] == approx(Fraction(57 * 24 + 136, 30 * 24))
+
+
+def test_skipped_date_has_no_daily_row() -> None:
+    schedule = BillingSchedule(date(2011, 12, 28), "1d", APIA, end=date(2012, 1, 1))
+    out = billable_seats(apia_events(), schedule)
+    shown = ("periodStart", "startSeats", "endSeats", "days", "seatDays", "seatMicroseconds")
+    assert out.select(shown).rows() == [
+        (utc(2011, 12, 28, 10), 2, 2, 1, 2, 2 * DAY),
+        (utc(2011, 12, 29, 10), 2, 5, 1, 5, 12 * 2 * HOUR + 12 * 5 * HOUR),  # Dec 29
+        (utc(2011, 12, 30, 10), 5, 3, 1, 5, 2 * 5 * HOUR + 22 * 3 * HOUR),  # Dec 31
+    ]  # fmt: skip
+
+
+def test_event_at_the_skipped_date_start_belongs_to_the_next_day() -> None:
+    # Dec 30 10:00Z is where Dec 30 "starts" and where Dec 31 really starts: Dec 31's event.
+    frame = events(ev(utc(2011, 12, 29, 10), 1), ev(utc(2011, 12, 30, 10), 7))
+    two_days = BillingSchedule(date(2011, 12, 29), "2d", APIA, end=date(2012, 1, 2))
+    out = billable_seats(frame, two_days)
+    # [Dec 29, Dec 31): Dec 29 only, holding 1. [Dec 31, Jan 2): 7 from its first instant.
+    shown = ("startSeats", "endSeats", "maxSeats", "days", "seatDays", "incrementSeatDays")
+    assert out.select(shown).rows() == [
+        (1, 1, 1, 1, 1, 1),
+        (7, 7, 7, 2, 14, 14),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+def test_skipped_date_gives_no_price_line(engine: str) -> None:
+    from decimal import Decimal
+
+    from seatcalc import SeatPrice, price_seats
+
+    price = SeatPrice(
+        seatType="admin", currency="GBP", pricePerSeat="30.00", prorationStrategy="PRORATE_ALL_CHANGES"
+    )
+    monthly_lines = price_seats(
+        apia_events().lazy(), monthly(date(2011, 12, 1), date(2012, 1, 1), APIA), [price]
+    ).collect(engine=engine)
+    # 66 seat-days over 30 days: 2.2 seats · 30.00.
+    assert monthly_lines.select("quantity", "amount").rows() == [(Decimal("2.200000"), Decimal("66.00"))]
+    daily = BillingSchedule(date(2011, 12, 28), "1d", APIA, end=date(2012, 1, 1))
+    lines = price_seats(apia_events().lazy(), daily, [price]).collect(engine=engine)
+    assert lines.select("periodStart", "amount").rows() == [
+        (utc(2011, 12, 28, 10), Decimal("60.00")),
+        (utc(2011, 12, 29, 10), Decimal("150.00")),
+        (utc(2011, 12, 30, 10), Decimal("150.00")),  # local Dec 31; Dec 30 has no line
+    ]

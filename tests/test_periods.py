@@ -332,3 +332,64 @@ def test_bad_time_zone(zone: str) -> None:
 def test_start_must_be_a_date() -> None:
     with pytest.raises(InvalidSchedule):
         BillingSchedule(datetime(2025, 1, 1, tzinfo=UTC), "1mo", end=date(2025, 2, 1))
+
+
+# --- a local date that never existed ------------------------------------------------------------
+# Pacific/Apia skipped 2011-12-30: Thursday Dec 29 (−10:00) was followed by Saturday Dec 31
+# (+14:00). Local day starts: Dec 29 = 10:00Z, Dec 31 = Dec 30 10:00Z, Jan 1 = Dec 31 10:00Z.
+
+
+def test_skipped_date_gets_no_daily_period() -> None:
+    periods = rows(BillingSchedule(date(2011, 12, 28), "1d", "Pacific/Apia"), date(2012, 1, 2))
+    assert periods == [
+        (utc(2011, 12, 28, 10), utc(2011, 12, 29, 10), 1),
+        (utc(2011, 12, 29, 10), utc(2011, 12, 30, 10), 1),  # Dec 29
+        (utc(2011, 12, 30, 10), utc(2011, 12, 31, 10), 1),  # Dec 31; Dec 30 has no row
+        (utc(2011, 12, 31, 10), utc(2012, 1, 1, 10), 1),
+    ]
+    assert_contiguous(periods)
+
+
+def test_skipped_date_is_not_counted_in_the_month() -> None:
+    schedule = BillingSchedule(date(2011, 12, 1), "1mo", "Pacific/Apia", end=date(2012, 2, 1))
+    assert rows(schedule) == [
+        (utc(2011, 12, 1, 10), utc(2011, 12, 31, 10), 30),  # 31 dates, Dec 30 is none
+        (utc(2011, 12, 31, 10), utc(2012, 1, 31, 10), 31),
+    ]
+
+
+def test_period_starting_on_the_skipped_date() -> None:
+    # Anchored on the 30th: Dec 30 starts where Dec 31 does; [Dec 30, Jan 30) has 30 days.
+    schedule = BillingSchedule(date(2011, 11, 30), "1mo", "Pacific/Apia", end=date(2012, 1, 30))
+    assert rows(schedule) == [
+        (utc(2011, 11, 30, 10), utc(2011, 12, 30, 10), 30),
+        (utc(2011, 12, 30, 10), utc(2012, 1, 29, 10), 30),  # Jan 30 00:00 +14:00
+    ]
+    # A schedule that starts and ends inside the skipped date has no period at all.
+    assert rows(BillingSchedule(date(2011, 12, 30), "1d", "Pacific/Apia", end=date(2011, 12, 31))) == []
+
+
+def test_two_day_period_over_the_skipped_date_has_one_day() -> None:
+    schedule = BillingSchedule(date(2011, 12, 29), "2d", "Pacific/Apia", end=date(2012, 1, 2))
+    assert rows(schedule) == [
+        (utc(2011, 12, 29, 10), utc(2011, 12, 30, 10), 1),
+        (utc(2011, 12, 30, 10), utc(2012, 1, 1, 10), 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "skipped"),
+    [
+        ("Pacific/Apia", date(2011, 12, 30)),
+        ("Pacific/Fakaofo", date(2011, 12, 30)),
+        ("Pacific/Kwajalein", date(1993, 8, 21)),
+        ("Pacific/Kiritimati", date(1994, 12, 31)),
+    ],
+)
+def test_every_skipped_date_is_left_out(zone: str, skipped: date) -> None:
+    schedule = BillingSchedule(skipped - timedelta(days=3), "1d", zone, end=skipped + timedelta(days=3))
+    periods = rows(schedule)
+    assert len(periods) == 5 and all(days == 1 and start < end for start, end, days in periods)
+    assert_contiguous(periods)
+    weekly = rows(BillingSchedule(skipped - timedelta(days=3), "1w", zone, end=skipped + timedelta(days=4)))
+    assert [days for _, _, days in weekly] == [6]

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -44,6 +44,8 @@ from tests.reference import (
 from tests.strategies import (
     DST_ZONES,
     SEQ_STEP,
+    SKIPPING_INTERVALS,
+    SKIPPING_ZONES,
     TOTALS,
     Case,
     Events,
@@ -320,6 +322,20 @@ def test_billing_periods_matches_reference(plan: Plan, data: st.DataObject) -> N
         }
     )
     assert_equal(billing_periods(plan.schedule, plan.until), expected, "eager")
+
+
+@settings(max_examples=100)
+@given(cases(intervals=SKIPPING_INTERVALS, zones=SKIPPING_ZONES), st.data())
+def test_skipped_dates_match_reference(case: Case, data: st.DataObject) -> None:
+    """Around a local date that never existed (Pacific/Apia's 2011-12-30, …): the same
+    periods, days and seat-days as the reference, which counts the skipped date nowhere."""
+    plan = case.plan
+    periods = ref_periods(**plan.ref_args())
+    listed = billing_periods(plan.schedule, plan.until)
+    assert listed.rows() == [(p[0], p[1], p[2]) for p in periods]
+    assert all(start < end and days >= 1 for start, end, days in listed.rows())
+    for path, [actual] in run([billable(case)], case.events.frame()).items():
+        assert_equal(actual, expected_billable(case), path)
 
 
 # ---------------------------------------------------------------------------

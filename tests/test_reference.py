@@ -387,3 +387,49 @@ def test_midnight_that_happens_twice() -> None:
         (1, 1, 24 * HOUR_US),
         (1, 3, 74 * HOUR_US),
     ]
+
+
+# --- a local date that never existed ---------------------------------------------------------
+
+APIA = "Pacific/Apia"
+# Apia skipped 2011-12-30: Thursday Dec 29 (−10:00) was followed by Saturday Dec 31 (+14:00).
+# Local day starts in UTC: Dec 1 10:00Z, Dec 29 10:00Z, Dec 31 = Dec 30 10:00Z, Jan 1 = Dec 31 10:00Z.
+APIA_EVENTS = [
+    ev("a", "acme", ts(2011, 12, 1, 10), 2),  # Dec 1 00:00 local
+    ev("b", "acme", ts(2011, 12, 29, 22), 5),  # Dec 29 12:00 local
+    ev("c", "acme", ts(2011, 12, 30, 12), 3),  # Dec 31 02:00 local
+]
+
+
+def test_skipped_date_is_no_day_in_the_periods() -> None:
+    # December 2011 runs Dec 1 10:00Z → Dec 31 10:00Z: 30 local days (Dec 30 is none).
+    assert ref_periods(date(2011, 12, 1), "1mo", APIA, end=date(2012, 1, 1)) == [
+        (ts(2011, 12, 1, 10), ts(2011, 12, 31, 10), 30)
+    ]
+    # Daily: Dec 29, then Dec 31; no period for Dec 30 (it would have zero length).
+    assert ref_periods(date(2011, 12, 29), "1d", APIA, end=date(2012, 1, 1)) == [
+        (ts(2011, 12, 29, 10), ts(2011, 12, 30, 10), 1),
+        (ts(2011, 12, 30, 10), ts(2011, 12, 31, 10), 1),
+    ]
+    # Two-day periods: [Dec 29, Dec 31) holds one day; [Dec 31, Jan 2) two.
+    assert ref_periods(date(2011, 12, 29), "2d", APIA, end=date(2012, 1, 2)) == [
+        (ts(2011, 12, 29, 10), ts(2011, 12, 30, 10), 1),
+        (ts(2011, 12, 30, 10), ts(2012, 1, 1, 10), 2),
+    ]
+
+
+def test_skipped_date_counts_in_no_seat_days() -> None:
+    [row] = ref_billable_seats(APIA_EVENTS, date(2011, 12, 1), "1mo", APIA, end=date(2012, 1, 1))
+    # Days Dec 1-28 hold 2 (56 seat-days), Dec 29 peaks at 5, Dec 31 starts at 5 then 3: 66.
+    # Running max: 2 for 28 days, then 5 on Dec 29 and Dec 31: 66 as well.
+    # ∫: 2 · 28.5 d (to Dec 29 22:00Z) + 5 · 14 h + 3 · 22 h = 57 d + 136 h.
+    assert measures(row) == {
+        "startSeats": 2, "endSeats": 3, "minSeats": 2, "maxSeats": 5, "days": 30,
+        "seatDays": 66, "incrementSeatDays": 66, "seatMicroseconds": 57 * DAY_US + 136 * HOUR_US,
+    }  # fmt: skip
+    daily = ref_billable_seats(APIA_EVENTS, date(2011, 12, 28), "1d", APIA, end=date(2012, 1, 1))
+    assert [(r["periodStart"], r["days"], r["seatDays"]) for r in daily] == [
+        (ts(2011, 12, 28, 10), 1, 2),
+        (ts(2011, 12, 29, 10), 1, 5),
+        (ts(2011, 12, 30, 10), 1, 5),  # local Dec 31
+    ]

@@ -19,7 +19,7 @@ import polars as pl
 
 from seatcalc.errors import InvalidEventFrame, Problem
 from seatcalc.events import CreateSeatEventRequest
-from seatcalc.frames import ALIAS, EVENT_ID, RECEIVED, SEAT_TYPE, TIMESTAMP, TOTAL
+from seatcalc.frames import ACCOUNT, ALIAS, EVENT_ID, RECEIVED, SEAT_TYPE, TIMESTAMP, TOTAL
 from seatcalc.io import load_events
 
 __all__ = ["BatchSource", "CreateManyResult", "bulk_event_ids", "prepare_batch"]
@@ -88,9 +88,14 @@ def _check_frame_columns(frame: pl.DataFrame) -> None:
         raise InvalidEventFrame.from_problems(problems, what="the events frame")
 
 
-def prepare_batch(source: BatchSource) -> tuple[pl.DataFrame, list[Problem], list[int]]:
+def prepare_batch(source: BatchSource, account_id: str) -> tuple[pl.DataFrame, list[Problem], list[int]]:
     """``(rows, problems, rejected_rows)``: the valid rows in source order with ``sourceRow``,
-    a fresh ``id`` and a ``customerEventId`` (a UUID where the source had none)."""
+    a fresh ``id`` and a ``customerEventId`` (a UUID where the source had none).
+
+    A file may be an export of stored events: its ``sequenceAccountId`` must be the
+    ledger's account (a row of another account is a problem); its ``id`` and
+    ``receivedSeq`` are assigned anew, as for every event the ledger stores.
+    """
     if isinstance(source, pl.LazyFrame):
         source = source.collect()
     if isinstance(source, pl.DataFrame):
@@ -98,6 +103,14 @@ def prepare_batch(source: BatchSource) -> tuple[pl.DataFrame, list[Problem], lis
     elif not isinstance(source, str | Path):
         source = list(source)
     good, problems = load_events(cast(Any, source))
+    if ACCOUNT in good.columns:
+        foreign = good.filter(pl.col(ACCOUNT) != account_id).select(SOURCE_ROW, ACCOUNT)
+        problems += [
+            Problem(int(row), ACCOUNT, f"belongs to another account; this ledger is {account_id!r}", value)
+            for row, value in foreign.iter_rows()
+        ]
+        good = good.filter(~pl.col(SOURCE_ROW).is_in(foreign[SOURCE_ROW].implode()))
+        problems.sort(key=lambda p: (-1 if p.row is None else p.row, p.field))
     rejected = sorted({p.row for p in problems if p.row is not None})
     keys = good[EVENT_ID]
     missing = keys.is_null()

@@ -92,8 +92,20 @@ def from_sqlite(error: sqlite3.Error, path: Path | None, busy_timeout: float) ->
 
 @contextmanager
 def translating(path: Path | None, busy_timeout: float) -> Iterator[None]:
-    """Re-raise any ``sqlite3.Error`` inside the block as a :class:`LedgerError`."""
+    """Re-raise any ``sqlite3.Error`` inside the block as a :class:`LedgerError`, and a
+    value SQLite cannot take (text with a lone surrogate, an integer beyond 64 bits) as an
+    :class:`InvalidLedgerArgument`; the store checks its arguments first, this is the net."""
     try:
         yield
     except sqlite3.Error as error:
         raise from_sqlite(error, path, busy_timeout) from None
+    except UnicodeEncodeError as error:
+        bad = error.object[error.start : error.end]
+        raise InvalidLedgerArgument(
+            f"a text argument contains {bad!r}, which is not valid Unicode (a lone surrogate); "
+            f"{_where(path)} stores UTF-8 text"
+        ) from None
+    except OverflowError as error:
+        raise InvalidLedgerArgument(
+            f"a number out of range reached {_where(path)} ({error}); integers are stored in 64 bits"
+        ) from None

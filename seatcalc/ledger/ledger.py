@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import builtins
-import math
 import os
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,16 +13,23 @@ from typing import Any, Literal, Self
 import polars as pl
 
 from seatcalc.errors import InvalidSeatEvent, SeatEventNotFound
-from seatcalc.events import MAX_TEXT, CreateSeatEventRequest, SeatEvent, new_event_id, parse_timestamp
+from seatcalc.events import CreateSeatEventRequest, SeatEvent, new_event_id
 from seatcalc.frames import ACCOUNT, RECEIVED
 from seatcalc.ledger.bulk import SOURCE_ROW, BatchSource, CreateManyResult, prepare_batch
 from seatcalc.ledger.errors import InvalidLedgerArgument
-from seatcalc.ledger.pages import ListQuery, Pagination, SeatEventPage, encode_cursor
+from seatcalc.ledger.pages import (
+    ListQuery,
+    Pagination,
+    SeatEventPage,
+    check_instant,
+    check_text,
+    encode_cursor,
+)
 from seatcalc.ledger.store import SEGMENT_COLUMNS, LedgerStore, Row, from_micros, to_micros
 from seatcalc.measures import seat_balances
 from seatcalc.supersession import SupersedeBy
 
-__all__ = ["EVENT_COLUMNS", "SeatLedger"]
+__all__ = ["EVENT_COLUMNS", "MAX_BUSY_TIMEOUT", "SeatLedger"]
 
 EVENT_COLUMNS = (RECEIVED, "id", ACCOUNT, *SEGMENT_COLUMNS[2:])
 """Columns of :meth:`SeatLedger.events`, in order."""
@@ -33,14 +38,50 @@ OnError = Literal["raise", "skip"]
 Progress = Callable[[int, int], None]
 
 
-def _check_account_id(account_id: object) -> str:
-    if not isinstance(account_id, str) or not account_id or len(account_id) > MAX_TEXT:
+MAX_BUSY_TIMEOUT = 2_147_483
+"""The longest ``busy_timeout``, in seconds (about 24.8 days): SQLite keeps it in
+milliseconds in a C ``int``, and a longer one would wrap around and stop waiting at once."""
+
+
+def _check_path(path: object) -> Path | None:
+    """A file path (``str`` or ``os.PathLike`` of ``str``), or ``None`` for memory (so is the
+    name ``":memory:"``). The path is a file name, always: never read as an SQLite URI."""
+    if path is None:
+        return None
+    rule = "must be a file path (a str or an os.PathLike giving a str), or None for memory"
+    name = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(name, str):
+        raise InvalidLedgerArgument.for_value("path", path, rule)
+    if name == ":memory:":
+        return None
+    if not name:
+        raise InvalidLedgerArgument.for_value("path", path, "is empty; " + rule)
+    if "\x00" in name:
         raise InvalidLedgerArgument.for_value(
-            "account_id", account_id, f"must be a string of 1 to {MAX_TEXT} characters"
+            "path", path, "contains a NUL character; no file can have this name"
         )
-    if any(unicodedata.category(char) == "Cc" for char in account_id):
-        raise InvalidLedgerArgument.for_value("account_id", account_id, "contains a control character")
-    return account_id
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError as error:
+        raise InvalidLedgerArgument.for_value(
+            "path", path, f"cannot be encoded for the file system ({error.reason}); check the name"
+        ) from None
+    return Path(name)
+
+
+def _check_busy_timeout(busy_timeout: object) -> float:
+    if (
+        isinstance(busy_timeout, bool)
+        or not isinstance(busy_timeout, int | float)
+        or not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT  # False for nan
+    ):
+        raise InvalidLedgerArgument.for_value(
+            "busy_timeout",
+            busy_timeout,
+            f"must be a number of seconds ≥ 0 and at most {MAX_BUSY_TIMEOUT} s (about 24 days; "
+            "SQLite keeps it in milliseconds in a 32-bit integer)",
+        )
+    return float(busy_timeout)
 
 
 class SeatLedger:
@@ -83,28 +124,26 @@ class SeatLedger:
         """Open the ledger of ``account_id``.
 
         Args:
-            path: an SQLite file (created if missing), or ``None`` for memory.
-            account_id: the ``sequenceAccountId`` of every event stored through this object.
-            busy_timeout: seconds to wait for another connection's write lock.
+            path: an SQLite file (created if missing), or ``None`` (or ``":memory:"``) for
+                memory. It is a file name, always: ``"file:x?mode=ro"`` is a file of that
+                name, never an SQLite URI.
+            account_id: the ``sequenceAccountId`` of every event stored through this object
+                (1 to 256 characters, no control characters).
+            busy_timeout: seconds to wait for another connection's write lock, from 0 to
+                :data:`MAX_BUSY_TIMEOUT`.
             create_missing: with ``False``, a missing file is a ``LedgerError``.
 
         Raises:
+            InvalidLedgerArgument: an argument of the wrong type or out of its range.
             LedgerError: the file is corrupt, belongs to another application, has another
-                schema version, or cannot be opened.
+                schema version, is a directory, or cannot be opened or created there.
         """
-        account_id = _check_account_id(account_id)
-        if (
-            isinstance(busy_timeout, bool)
-            or not isinstance(busy_timeout, int | float)
-            or not (math.isfinite(busy_timeout) and busy_timeout >= 0)
-        ):
-            raise InvalidLedgerArgument.for_value(
-                "busy_timeout", busy_timeout, "must be a number of seconds ≥ 0"
-            )
-        where = None if path is None or os.fspath(path) == ":memory:" else Path(path)
-        return cls(
-            LedgerStore(where, account_id, busy_timeout=float(busy_timeout), create_missing=create_missing)
-        )
+        where = _check_path(path)
+        account_id = check_text("account_id", account_id)
+        timeout = _check_busy_timeout(busy_timeout)
+        if not isinstance(create_missing, bool):
+            raise InvalidLedgerArgument.for_value("create_missing", create_missing, "must be True or False")
+        return cls(LedgerStore(where, account_id, busy_timeout=timeout, create_missing=create_missing))
 
     @property
     def account_id(self) -> str:
@@ -213,7 +252,7 @@ class SeatLedger:
             raise InvalidLedgerArgument.for_value(
                 "chunk_rows", chunk_rows, "must be a positive integer or None"
             )
-        rows, problems, rejected = prepare_batch(source)
+        rows, problems, rejected = prepare_batch(source, self.account_id)
         if problems and on_error == "raise":
             bad = f"{len(rejected)} of {rows.height + len(rejected)} rows bad; nothing was written"
             raise InvalidSeatEvent.from_problems(problems, what=f"the batch ({bad})")
@@ -277,7 +316,8 @@ class SeatLedger:
 
         Raises:
             InvalidLedgerArgument: ``limit`` outside 1–100, a bad ``sort_order``, both
-                cursors, a cursor of another ledger, more than 25 seat types, a bad instant.
+                cursors, a cursor of another ledger, more than 25 seat types, a bad instant,
+                text an event cannot hold, any argument of the wrong type.
         """
         query = ListQuery.build(
             customer_alias=customer_alias,
@@ -317,13 +357,17 @@ class SeatLedger:
 
         Columns: ``sequenceAccountId``, ``customerAlias``, ``seatType``, ``total``,
         ``changeTimestamp``; an event exactly at ``at`` counts.
+
+        Raises:
+            InvalidLedgerArgument: ``at`` is not an aware ``datetime`` or an RFC 3339 string
+                with an offset, or ``supersede_by`` is not a policy.
         """
-        if isinstance(at, str):
-            try:
-                at = parse_timestamp(at)
-            except ValueError as error:
-                raise InvalidLedgerArgument.for_value("at", at, str(error)) from None
-        return seat_balances(self.events(), at, supersede_by=supersede_by)
+        instant = None if at is None else check_instant("at", at)
+        if supersede_by not in ("eventTimestamp", "received"):
+            raise InvalidLedgerArgument.for_value(
+                "supersede_by", supersede_by, "must be 'eventTimestamp' or 'received'"
+            )
+        return seat_balances(self.events(), instant, supersede_by=supersede_by)
 
     def _event(self, row: Row) -> SeatEvent:
         _, event_id, event_key, alias, seat_type, micros, total = row

@@ -8,7 +8,10 @@ The rules:
 * Filters combine with AND: ``customer_alias`` and ``customer_event_id`` match exactly,
   ``seat_type`` is one value or a list of up to 25 (any of them), and the time window is
   half-open like billing periods: ``event_timestamp_after <= eventTimestamp <
-  event_timestamp_before``.
+  event_timestamp_before``. Every argument is checked, never coerced: text filters are
+  text an event can hold (1 to 256 characters, no control characters, no lone
+  surrogates), instants are aware ``datetime`` objects or RFC 3339 strings with an offset,
+  ``limit`` is an ``int`` from 1 to 100, ``sort_order`` exactly ``"ASC"`` or ``"DESC"``.
 * Cursors are keyset positions, never offsets: a cursor names one event (it is the
   URL-safe base64 of its ``id``). ``after=c`` lists the events that follow ``c`` in the
   requested order; ``before=c`` the ``limit`` events that precede it, still shown in the
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,10 +34,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from seatcalc.events import SeatEvent, parse_timestamp
+from seatcalc.events import MAX_TEXT, SeatEvent, parse_timestamp
 from seatcalc.ledger.errors import InvalidLedgerArgument
 
-__all__ = ["MAX_LIMIT", "MAX_SEAT_TYPES", "ListQuery", "Pagination", "SeatEventPage"]
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_SEAT_TYPES",
+    "ListQuery",
+    "Pagination",
+    "SeatEventPage",
+    "check_instant",
+    "check_text",
+]
 
 MAX_LIMIT = 100
 MAX_SEAT_TYPES = 25
@@ -89,21 +101,51 @@ def decode_cursor(name: str, cursor: object) -> str:
     return event_id
 
 
-def _instant(name: str, value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
+def check_instant(name: str, value: object) -> datetime:
+    """An aware ``datetime`` or an RFC 3339 string (:func:`seatcalc.events.parse_timestamp`)
+    → its UTC instant, or :class:`InvalidLedgerArgument` naming ``name``."""
     try:
         return parse_timestamp(value)
-    except ValueError as error:
+    except (ValueError, TypeError, OverflowError) as error:
         raise InvalidLedgerArgument.for_value(name, value, str(error)) from None
 
 
-def _text(name: str, value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise InvalidLedgerArgument.for_value(name, value, "must be a non-empty string")
+def check_text(name: str, value: object) -> str:
+    """A non-empty ``str`` of at most ``MAX_TEXT`` characters, without control characters
+    or lone surrogates (text a seat event can hold), or :class:`InvalidLedgerArgument`."""
+    if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
+        raise InvalidLedgerArgument.for_value(name, value, f"must be a string of 1 to {MAX_TEXT} characters")
+    if not value.isprintable():  # cheap test first: most text is printable
+        for char in value:
+            category = unicodedata.category(char)
+            if category == "Cc":
+                raise InvalidLedgerArgument.for_value(name, value, f"contains the control character {char!r}")
+            if category == "Cs":
+                raise InvalidLedgerArgument.for_value(
+                    name, value, f"contains the lone surrogate {char!r}; text must be valid Unicode"
+                )
     return value
+
+
+def _optional_text(name: str, value: object) -> str | None:
+    return None if value is None else check_text(name, value)
+
+
+def _seat_types(seat_type: object) -> tuple[str, ...]:
+    """``None`` → no filter; one seat type; or a list (any sequence but text) of 1 to 25."""
+    if seat_type is None:
+        return ()
+    if isinstance(seat_type, str):
+        return (check_text("seat_type", seat_type),)
+    if not isinstance(seat_type, Sequence) or isinstance(seat_type, bytes | bytearray):
+        raise InvalidLedgerArgument.for_value(
+            "seat_type", seat_type, f"must be a seat type or a list of 1 to {MAX_SEAT_TYPES} seat types"
+        )
+    if not 1 <= len(seat_type) <= MAX_SEAT_TYPES:
+        raise InvalidLedgerArgument.for_value(
+            "seat_type", seat_type, f"give 1 to {MAX_SEAT_TYPES} seat types"
+        )
+    return tuple(check_text("seat_type", value) for value in seat_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,32 +178,23 @@ class ListQuery:
     ) -> ListQuery:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise InvalidLedgerArgument.for_value("limit", limit, f"must be an integer from 1 to {MAX_LIMIT}")
-        order = sort_order.upper() if isinstance(sort_order, str) else sort_order
-        if order not in ("ASC", "DESC"):
+        if not isinstance(sort_order, str) or sort_order not in ("ASC", "DESC"):
             raise InvalidLedgerArgument.for_value("sort_order", sort_order, "must be 'ASC' or 'DESC'")
         if after is not None and before is not None:
             raise InvalidLedgerArgument(
                 "give at most one of after= and before=: a page is read from one cursor"
             )
-        if seat_type is None:
-            seat_types: tuple[str, ...] = ()
-        elif isinstance(seat_type, str):
-            seat_types = (seat_type,)
-        else:
-            seat_types = tuple(seat_type)
-            if not seat_types or len(seat_types) > MAX_SEAT_TYPES:
-                raise InvalidLedgerArgument.for_value(
-                    "seat_type", seat_type, f"give 1 to {MAX_SEAT_TYPES} seat types"
-                )
-        for value in seat_types:
-            _text("seat_type", value)
         return cls(
-            customer_alias=_text("customer_alias", customer_alias),
-            seat_types=seat_types,
-            customer_event_id=_text("customer_event_id", customer_event_id),
-            after_instant=_instant("event_timestamp_after", event_timestamp_after),
-            before_instant=_instant("event_timestamp_before", event_timestamp_before),
-            sort_order="ASC" if order == "ASC" else "DESC",
+            customer_alias=_optional_text("customer_alias", customer_alias),
+            seat_types=_seat_types(seat_type),
+            customer_event_id=_optional_text("customer_event_id", customer_event_id),
+            after_instant=None
+            if event_timestamp_after is None
+            else check_instant("event_timestamp_after", event_timestamp_after),
+            before_instant=None
+            if event_timestamp_before is None
+            else check_instant("event_timestamp_before", event_timestamp_before),
+            sort_order="ASC" if sort_order == "ASC" else "DESC",
             limit=limit,
             after=None if after is None else decode_cursor("after", after),
             before=None if before is None else decode_cursor("before", before),

@@ -29,9 +29,13 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import os
 import sqlite3
 import threading
+import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,12 +48,14 @@ from seatcalc.ledger.errors import InvalidLedgerArgument, translating
 from seatcalc.ledger.pages import ListQuery
 
 __all__ = [
+    "AFTER_WRITE",
     "APPLICATION_ID",
     "SCHEMA_VERSION",
     "SEGMENT_COLUMNS",
     "SEGMENT_SCHEMA",
     "LedgerStore",
     "Row",
+    "file_uri",
     "from_micros",
     "rows_frame",
     "to_micros",
@@ -86,6 +92,13 @@ _ROW_SCHEMA = pl.Schema(
 )
 _ROW = ", ".join(SEGMENT_COLUMNS)
 _INSERT = f"INSERT INTO seat_events (accountKey, {_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+AFTER_WRITE: ContextVar[Callable[[sqlite3.Connection, int, int, int], None] | None] = ContextVar(
+    "seatcalc_after_write", default=None
+)
+"""Called as ``hook(conn, accountKey, firstSeq, lastSeq)`` inside each write transaction of
+this context, before its commit: tables kept beside the ledger (e.g. a server's idempotency
+records) commit with the events or not at all; an exception rolls the write back."""
 
 Row = tuple[int, str, str, str, str, int, int]
 """A stored event as SQLite gives it: the :data:`SEGMENT_COLUMNS`, timestamp in µs."""
@@ -138,6 +151,7 @@ class LedgerStore:
     def __init__(
         self, path: Path | None, account_id: str, *, busy_timeout: float, create_missing: bool
     ) -> None:
+        _check_encodable(account_id=account_id)
         self.path = path
         self.account_id = account_id
         self.busy_timeout = busy_timeout
@@ -199,11 +213,14 @@ class LedgerStore:
         self, event_id: str, event_key: str, alias: str, seat_type: str, micros: int, total: int
     ) -> int:
         """Store one event; returns its ``receivedSeq`` once committed."""
+        _check_encodable(id=event_id, customerEventId=event_key, customerAlias=alias, seatType=seat_type)
         key = self._ensure_account()
         with self._transaction(write=True) as conn:
             seq = _next_seq(conn, key)
             conn.execute(_INSERT, (key, seq, event_id, event_key, alias, seat_type, micros, total))
             self._compact(conn, key, seq, None)
+            if (hook := AFTER_WRITE.get()) is not None:
+                hook(conn, key, seq, seq)
         return seq
 
     def append_frame(
@@ -227,6 +244,8 @@ class LedgerStore:
                     on_written(part.height)
             if fresh.height:
                 self._compact(conn, key, start + fresh.height - 1, fresh)
+            if (hook := AFTER_WRITE.get()) is not None:
+                hook(conn, key, start, start + fresh.height - 1)
         return fresh
 
     def _compact(self, conn: sqlite3.Connection, key: int, last_seq: int, fresh: pl.DataFrame | None) -> None:
@@ -257,6 +276,8 @@ class LedgerStore:
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, event_id: str) -> Row | None:
+        if not _encodable(event_id):
+            return None  # no stored id holds a lone surrogate
         with self._connection() as conn:
             key = self._lookup_key(conn)
             if key is None:
@@ -327,6 +348,13 @@ class LedgerStore:
         checked on the rows passed over (there is no index per filter: it would slow every
         write), so a selective filter on a large account reads through the account.
         """
+        _check_encodable(
+            customer_alias=query.customer_alias or "",
+            seat_type="".join(query.seat_types),
+            customer_event_id=query.customer_event_id or "",
+            after=query.after or "",
+            before=query.before or "",
+        )
         with self._transaction(write=False) as conn:
             key = self._lookup_key(conn)
             position = self._cursor_position(conn, key, query)
@@ -392,6 +420,24 @@ class LedgerStore:
         return int(found[0])
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_encodable(**texts: str) -> None:
+    """SQLite stores UTF-8: text with a lone surrogate is refused before it reaches it."""
+    for name, text in texts.items():
+        if not _encodable(text):
+            bad = next(char for char in text if not _encodable(char))
+            raise InvalidLedgerArgument.for_value(
+                name, text, f"contains the lone surrogate {bad!r}; text must be valid Unicode"
+            )
+
+
 def _row(row: Sequence[Any]) -> Row:
     return (int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), int(row[5]), int(row[6]))
 
@@ -441,32 +487,57 @@ def from_micros(micros: int) -> datetime:
 
 
 def _connect(path: Path | None, busy_timeout: float, create_missing: bool) -> sqlite3.Connection:
-    if path is not None:
-        if path.is_dir():
-            raise errors.LedgerError(f"{str(path)!r} is a directory; a ledger is a file")
-        if not create_missing and not path.exists():
-            raise errors.missing_file(path)
     with translating(path, busy_timeout):
         conn = sqlite3.connect(
-            ":memory:" if path is None else path,
+            ":memory:" if path is None else file_uri(path, create_missing),
             timeout=busy_timeout,
             isolation_level=None,
             check_same_thread=False,
+            uri=path is not None,
         )
     try:
         with translating(path, busy_timeout):
-            _prepare(conn, path)
+            _prepare(conn, path, busy_timeout)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _prepare(conn: sqlite3.Connection, path: Path | None) -> None:
-    """Check what the file is before changing anything, then set it up."""
-    fresh = _is_fresh(conn, path)
+def file_uri(path: Path, create_missing: bool) -> str:
+    """The ``file:`` URI of ``path`` read as a plain file name: absolute, every byte
+    SQLite would parse (``?``, ``#``, ``%``) percent-quoted, so no query string or special
+    name (``:memory:``, ``mode=``, ``immutable=``) can come from the path itself.
+    ``mode=rw`` when the file must exist already, so it is never created then."""
+    try:
+        if path.is_dir():
+            raise errors.LedgerError(f"{str(path)!r} is a directory; a ledger is a file")
+        if not create_missing and not path.exists():
+            raise errors.missing_file(path)
+        absolute = os.fsencode(path.absolute())
+    except errors.LedgerError:
+        raise
+    except OSError as error:
+        raise errors.LedgerError(
+            f"cannot open ledger file {str(path)!r} ({error.strerror or error}): does its directory "
+            "exist, and may you write there?"
+        ) from None
+    mode = "" if create_missing else "?mode=rw"
+    return f"file://{urllib.parse.quote(absolute, safe='/')}{mode}"
+
+
+def _prepare(conn: sqlite3.Connection, path: Path | None, busy_timeout: float) -> None:
+    """Check what the file is before changing anything, then set it up.
+
+    Another process may be setting up the same new file meanwhile: the check reads the
+    header and the schema in one snapshot (never a mix of before and after its commit),
+    and the setup re-checks under the write lock, so exactly one process creates the schema
+    and none takes the half-made file for a foreign one.
+    """
+    with _atomic(conn, "BEGIN"):
+        fresh = _is_fresh(conn, path)
     if path is not None:
-        mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        mode = _use_wal(conn, busy_timeout)
         if mode != "wal":
             raise errors.LedgerError(
                 f"ledger file {str(path)!r} cannot use write-ahead logging (journal_mode is {mode}); "
@@ -480,6 +551,27 @@ def _prepare(conn: sqlite3.Connection, path: Path | None) -> None:
             if _is_fresh(conn, path):  # another process may have set it up meanwhile
                 for statement in _DDL:
                     conn.execute(statement)
+
+
+def _use_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
+    """Switch to write-ahead logging; the journal mode it ends in.
+
+    The switch of a new file needs its exclusive lock, and SQLite answers "busy" at once,
+    without waiting, while another process reads or switches it: retry for up to
+    ``busy_timeout`` seconds, as any other wait for a lock.
+    """
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.001
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        except sqlite3.OperationalError as error:
+            code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.05)
 
 
 @contextlib.contextmanager

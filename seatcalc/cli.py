@@ -559,7 +559,7 @@ def _parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser("import", help="store a file of seat events in a ledger (SQLite)")
     load.add_argument("events", help="events file: .ndjson, .jsonl, .json, .csv or .parquet; - reads stdin")
-    _format_option(load)
+    _format_option(load, "EVENTS given as - (stdin)")
     load.add_argument("--db", required=True, help="ledger file (SQLite), created if missing")
     load.add_argument("--account", required=True, help="sequenceAccountId the events belong to")
     load.add_argument(
@@ -587,12 +587,12 @@ def _out_option(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def _format_option(parser: argparse.ArgumentParser) -> None:
+def _format_option(parser: argparse.ArgumentParser, streams: str) -> None:
     parser.add_argument(
         "--format",
         choices=STREAM_FORMATS,
         default="ndjson",
-        help="format of EVENTS given as - (stdin) and of --out - (stdout); default ndjson",
+        help=f"format of {streams}; default ndjson",
     )
 
 
@@ -603,7 +603,7 @@ def _billing_options(parser: argparse.ArgumentParser, verb: str) -> None:
         nargs="?",
         help="events file: .ndjson (one API JSON object per line), .json, .csv or .parquet; - reads stdin",
     )
-    _format_option(parser)
+    _format_option(parser, "EVENTS given as - (stdin) and of --out - (stdout) or a device")
     parser.add_argument("--db", help=f"{verb} the events of a ledger file instead of an EVENTS file")
     parser.add_argument("--account", help=f"the account to {verb} in the --db ledger")
     parser.add_argument("--start", type=_date, help="first period start (YYYY-MM-DD)")

@@ -104,9 +104,10 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _positive_int(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rows from 1")
+def _whole_number(text: str) -> int:
+    """A whole number of at most 18 digits (the ledger names one out of its range)."""
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rows, e.g. 50000")
     return int(text)
 
 
@@ -482,9 +483,10 @@ class _ProgressBar:
         sys.stderr.flush()
         self.drawn = True
 
-    def finish(self) -> None:
+    def finish(self, *, done: bool = True) -> None:
+        """End the bar's line; when the batch failed, erase it (the error is the one line)."""
         if self.drawn:
-            sys.stderr.write("\r\033[K")  # the bar's line is cleared: errors stay one line
+            sys.stderr.write("\n" if done else "\r\033[K")
             sys.stderr.flush()
             self.drawn = False
 
@@ -503,8 +505,10 @@ def _import(args: argparse.Namespace) -> int:
                     chunk_rows=args.chunk_rows,
                     progress=bar,
                 )
-            finally:
-                bar.finish()
+            except BaseException:
+                bar.finish(done=False)
+                raise
+            bar.finish()
             stored = len(ledger)
     except BaseException:
         if created_here:
@@ -569,7 +573,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument(
         "--chunk-rows",
-        type=_positive_int,
+        type=_whole_number,
         metavar="N",
         help="commit every N rows, e.g. 50000 (default: the whole file in one transaction)",
     )

@@ -299,7 +299,7 @@ def test_bad_options_are_one_line(events: Path, options: list[str], expected: st
 def test_bad_chunk_rows_are_one_line(events: Path, tmp_path: Path, chunk: str) -> None:
     db = tmp_path / "l.db"
     status, _, err = run(["import", str(events), "--db", str(db), "--account", "a", "--chunk-rows", chunk])
-    assert_one_line(status, err, "--chunk-rows")
+    assert_one_line(status, err, "chunk")  # --chunk-rows (not a number) or chunk_rows (out of range)
     assert not db.exists()
 
 

@@ -466,8 +466,12 @@ def test_fuzz_every_command_fails_in_one_line(command: str, seeded_ledger: Path)
         options=garbage_options(command),
         use_stdin=st.booleans(),
         garbage_prices=st.booleans(),
+        garbage_schedules=st.booleans(),
     )
-    def attack(file: tuple[str, bytes], options: list[str], use_stdin: bool, garbage_prices: bool) -> None:
+    def attack(
+        file: tuple[str, bytes], options: list[str], use_stdin: bool, garbage_prices: bool,
+        garbage_schedules: bool,
+    ) -> None:
         suffix, content = file
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"events{suffix}"
@@ -481,6 +485,10 @@ def test_fuzz_every_command_fails_in_one_line(command: str, seeded_ledger: Path)
                 argv = ["import", source, "--db", str(db), "--account", "acct", *options]
             else:
                 argv = [command, source, "--start", "2022-10-01", "--until", "2023-01-01", *options]
+                if garbage_schedules:  # the same garbage as a schedules file instead of --start
+                    schedules = Path(folder) / f"schedules{suffix}"
+                    schedules.write_bytes(content)
+                    argv = [command, source, "--schedules", str(schedules), "--until", "2023-01-01"]
                 if command == "charges":
                     prices = Path(folder) / "prices.json"
                     prices.write_bytes(content if garbage_prices else json.dumps(PRICES).encode())
@@ -495,3 +503,44 @@ def test_fuzz_every_command_fails_in_one_line(command: str, seeded_ledger: Path)
                     assert _ledger_state(Path(folder) / "ledger.db") == before
 
     attack()
+
+
+schedule_values = st.one_of(
+    garbage_text,
+    st.sampled_from(["acme", "2022-10-01", "2022-12-01", "9999-12-31", "1mo", "2w", "Asia/Tokyo", ""]),
+    st.none(),
+    st.integers(),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@FUZZ
+@given(
+    rows=st.lists(
+        st.dictionaries(
+            st.sampled_from(["customerAlias", "start", "interval", "timeZone", "end", "other"]),
+            schedule_values,
+            max_size=5,
+        ),
+        max_size=3,
+    ),
+    kind=st.sampled_from(["json", "csv"]),
+)
+def test_fuzz_schedules_files_bill_or_fail_in_one_line(rows: list[dict[str, object]], kind: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        events = Path(folder) / "events.ndjson"
+        events.write_text(json.dumps(EVENT) + "\n")
+        schedules = Path(folder) / f"schedules.{kind}"
+        if kind == "json":
+            schedules.write_text(json.dumps(rows))
+        else:
+            names = sorted({name for row in rows for name in row})
+            lines = [",".join(names)] + [",".join(str(row.get(n, "")) for n in names) for row in rows]
+            schedules.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
+        status, out, err = run(["bill", str(events), "--schedules", str(schedules), "--until", "2023-01-01"])
+        assert status in (0, 2), err
+        assert "Traceback" not in err
+        if status == 2:
+            assert err.count("\n") == 1, err
+        else:
+            assert "acme" in out

@@ -1,31 +1,49 @@
 """The ``seatcalc`` command.
 
 ``seatcalc demo`` bills a built-in sample; ``seatcalc bill EVENTS ...`` bills a file of
-events (NDJSON as the API's JSON, CSV or Parquet); ``seatcalc import EVENTS --db FILE
---account ID`` stores a file of events in a ledger, and ``seatcalc bill --db FILE --account
-ID ...`` bills what a ledger holds. A bad file, bad rows or bad options print one line on
-stderr and exit with status 2; there is never a traceback for bad input.
+events (NDJSON as the API's JSON, a JSON array, CSV or Parquet; ``-`` reads stdin);
+``seatcalc import EVENTS --db FILE --account ID`` stores a file of events in a ledger, and
+``seatcalc bill --db FILE --account ID ...`` bills what a ledger holds. Each customer may
+have its own schedule (``--schedules FILE``).
 
 ``seatcalc charges EVENTS --prices PRICES.json ...`` (or ``--db FILE --account ID``) prints
 the invoice lines of SPEC §6, then the totals per customer and currency.
+
+Exit status: 0 done; 2 bad input, bad options or an output that cannot be written (one
+line on stderr, never a traceback); 130 interrupted (Ctrl-C); 141 stdout closed early (as
+in ``seatcalc demo | head -1``; nothing is printed); 1 an unexpected error, which is a bug
+(one line; ``SEATCALC_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import math
+import os
+import re
+import secrets
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import IO, Any, NoReturn, TextIO
 
 import polars as pl
 
-from seatcalc.errors import SeatcalcError
+from seatcalc import __version__
+from seatcalc.errors import InvalidArgument, InvalidJson, InvalidPrice, InvalidSchedule, SeatcalcError
 from seatcalc.frames import EVENT_SCHEMA
 from seatcalc.io import read_events
 from seatcalc.ledger import SeatLedger
-from seatcalc.measures import billable_seats
+from seatcalc.measures import Schedules, billable_seats
 from seatcalc.periods import BillingSchedule
 from seatcalc.pricing import (
     CURRENCY_MINOR_UNITS,
@@ -36,24 +54,80 @@ from seatcalc.pricing import (
     unpriced_seat_types,
 )
 from seatcalc.server.cli import add_commands
+from seatcalc.wire import loads_json
 
 __all__ = ["main"]
 
+EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that stopped early
+SHOWN_ROWS = 50
+"""Rows of a printed table; ``--out FILE`` writes them all."""
+STREAM_FORMATS = ("ndjson", "csv", "json", "parquet")
+_OUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
+_OUT_SUFFIXES |= {".ndjson": "ndjson", ".jsonl": "ndjson"}
+_SCHEDULE_FIELDS = ("customerAlias", "start", "interval", "timeZone", "end")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Handler = Callable[[argparse.Namespace], int]
 
 
+class _UsageError(Exception):
+    """A command line argparse refuses; shown as one line, not argparse's usage block."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(f"{prog}: {message} (see {prog} --help)")
+
+
+class _CannotWrite(SeatcalcError, OSError):
+    """The ``--out`` file cannot be written; nothing is left at its path."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(self.prog, message)
+
+
+@dataclass(frozen=True)
+class _Output:
+    """How results leave this run: the zone printed instants are shown in, the format of
+    ``--out -``, and the real stdout (human text goes to stderr while data goes there)."""
+
+    zone: str | None = None
+    stream_format: str = "ndjson"
+    stdout: TextIO | None = None
+
+
+_OUTPUT: ContextVar[_Output | None] = ContextVar("seatcalc_cli_output", default=None)
+
+
 def _date(text: str) -> date:
+    if not _ISO_DATE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _whole_number(text: str) -> int:
+    """A whole number of at most 18 digits (the ledger names one out of its range)."""
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rows, e.g. 50000")
+    return int(text)
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
 def _show(frame: pl.DataFrame, out: str | None) -> None:
-    """Print ``frame`` as a table, or write it to ``out`` (.csv or .parquet)."""
+    """Print ``frame`` as a table (the first :data:`SHOWN_ROWS` rows), or write all of it to
+    ``out``: a file named ``.csv``, ``.parquet``, ``.json`` or ``.ndjson``, or ``-`` (stdout) or
+    a device or pipe, in the ``--format`` given."""
+    output = _OUTPUT.get() or _Output()
     if out is None:
+        shown = _local_instants(frame.head(SHOWN_ROWS), output.zone)
         with pl.Config(
             tbl_rows=-1,
             tbl_cols=-1,
@@ -62,16 +136,107 @@ def _show(frame: pl.DataFrame, out: str | None) -> None:
             tbl_hide_column_data_types=True,
             float_precision=4,
         ):
-            print(frame)
+            print(shown)
+        if frame.height > SHOWN_ROWS:
+            print(f"… and {frame.height - SHOWN_ROWS:,} more rows; use --out FILE for all")
+        return
+    if out == "-":
+        stdout = output.stdout or sys.stdout
+        stdout.flush()
+        _encode(frame, output.stream_format, stdout.buffer)
+        stdout.buffer.flush()
         return
     path = Path(out)
-    if path.suffix.lower() == ".csv":
-        frame.write_csv(path)
-    elif path.suffix.lower() in (".parquet", ".pq"):
-        frame.write_parquet(path)
-    else:
-        raise SeatcalcError(f"--out {out!r}: the file name must end in .csv or .parquet")
+    if path.is_dir():
+        raise _CannotWrite(f"cannot write {out!r}: it is a directory; give a file name")
+    special = path.exists() and not path.is_file()  # a device or a pipe: written in --format
+    kind = output.stream_format if special else _OUT_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidArgument.for_value(
+            "--out", out, "the file name must end in .csv, .parquet, .json or .ndjson (or be - for stdout)"
+        )
+    _write_file(frame, path, kind)
     print(f"wrote {frame.height} rows to {path}", file=sys.stderr)
+
+
+def _local_instants(frame: pl.DataFrame, zone: str | None) -> pl.DataFrame:
+    """Instants as local RFC 3339 text with their offset (``2024-03-01T00:00:00-05:00``)."""
+    if zone is None:
+        return frame
+    instants = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)]
+    return frame.with_columns(
+        pl.col(instants).dt.convert_time_zone(zone).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z")
+    )
+
+
+def _write_file(frame: pl.DataFrame, path: Path, kind: str) -> None:
+    """Write to a new file next to ``path``, then rename it over ``path``: a failure (a full
+    disk, a missing folder) leaves no empty or partial file behind. A device or a pipe
+    (``/dev/stdout``) is written in place."""
+    where = repr(str(path))
+    try:
+        if path.is_dir():
+            raise _CannotWrite(f"cannot write {where}: it is a directory; give a file name")
+        if path.exists() and not path.is_file():
+            with path.open("wb") as handle:
+                _encode(frame, kind, handle)
+            return
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            with temporary.open("xb") as handle:
+                _encode(frame, kind, handle)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        if isinstance(error, _CannotWrite):
+            raise
+        raise _CannotWrite(f"cannot write {where}: {error.strerror or error}") from None
+    except pl.exceptions.PolarsError as error:
+        raise _CannotWrite(f"cannot write {where}: {_first_line(str(error))}") from None
+
+
+def _encode(frame: pl.DataFrame, kind: str, handle: IO[bytes]) -> None:
+    """``frame`` as bytes: CSV and JSON with instants as RFC 3339 UTC text (``…Z``); JSON
+    keeps integers exact (Int128 included) and writes decimal amounts as strings."""
+    if kind == "parquet":
+        frame.write_parquet(handle)
+    elif kind == "csv":
+        instants = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)]
+        frame.with_columns(
+            pl.col(instants).dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")
+        ).write_csv(handle)
+    elif kind == "json":
+        rows = [_json_row(row) for row in frame.iter_rows(named=True)]
+        handle.write(json.dumps(rows, ensure_ascii=False, indent=1).encode() + b"\n")
+    else:
+        for row in frame.iter_rows(named=True):
+            handle.write(json.dumps(_json_row(row), ensure_ascii=False).encode() + b"\n")
+
+
+def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _json_value(value) for name, value in row.items()}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return _rfc3339(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _rfc3339(instant: datetime) -> str:
+    """``2024-03-01T05:00:00Z``; microseconds only when there are some."""
+    utc = instant.astimezone(UTC) if instant.tzinfo is not None else instant
+    fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
@@ -126,8 +291,130 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schedule(args: argparse.Namespace) -> BillingSchedule:
-    return BillingSchedule(args.start, args.interval, args.tz, args.end)
+def _schedule(args: argparse.Namespace) -> Schedules:
+    """One schedule from ``--start/--interval/--tz/--end``, or one per customer from
+    ``--schedules FILE``; each checked to stay within the calendar up to ``--until``."""
+    flags = {"--start": args.start, "--interval": args.interval, "--tz": args.tz, "--end": args.end}
+    if args.schedules is not None:
+        given = [flag for flag, value in flags.items() if value is not None]
+        if given:
+            raise InvalidArgument(
+                f"--schedules gives every customer its own schedule; drop {', '.join(given)}"
+            )
+        schedules = _read_schedules(args.schedules)
+        for alias, item in schedules.items():
+            _within_calendar(item, args.until, f"the schedule of {alias!r}")
+        return schedules
+    if args.start is None:
+        raise InvalidArgument(
+            "give --start YYYY-MM-DD (with --interval, --tz, --end as needed) or --schedules FILE"
+        )
+    schedule = _new_schedule("the schedule", args.start, args.interval or "1mo", args.tz or "UTC", args.end)
+    _within_calendar(schedule, args.until, "the schedule")
+    return schedule
+
+
+def _new_schedule(what: str, start: date, interval: str, zone: str, end: date | None) -> BillingSchedule:
+    try:
+        return BillingSchedule(start, interval, zone, end)
+    except SeatcalcError:
+        raise
+    except (OverflowError, ValueError) as error:
+        raise InvalidSchedule(f"{what} from {start} runs past year 9999: {error}") from None
+
+
+def _within_calendar(schedule: BillingSchedule, until: date | None, what: str) -> None:
+    """Raise :class:`InvalidSchedule` if listing the periods leaves the years 1–9999."""
+    if schedule.end is None and until is None:
+        return  # billable_seats names the missing end
+    try:
+        schedule.periods(until)
+    except SeatcalcError:
+        raise
+    except (OverflowError, ValueError) as error:
+        cutoff = f" until {until}" if until is not None else ""
+        raise InvalidSchedule(f"{what} from {schedule.start}{cutoff} runs past year 9999: {error}") from None
+
+
+def _read_schedules(name: str) -> dict[str, BillingSchedule]:
+    """Per-customer schedules from a ``.csv`` (a header row) or ``.json`` file (an array of
+    objects), with fields customerAlias, start and optionally interval (``1mo``), timeZone
+    (``UTC``) and end."""
+    path = Path(name)
+    where = f"--schedules {name!r}"
+    if path.is_dir():
+        raise InvalidSchedule(f"{where} is a directory; give a .csv or .json file")
+    if not path.is_file():
+        raise InvalidSchedule(f"{where}: no such file")
+    suffix = path.suffix.lower()
+    records: list[object]
+    if suffix == ".json":
+        try:
+            data = loads_json(path.read_bytes())
+        except InvalidJson as error:
+            raise InvalidSchedule(f"{where} {error}") from None
+        if not isinstance(data, list):
+            raise InvalidSchedule(f"{where} is not a JSON array of schedule objects")
+        records = data
+    elif suffix == ".csv":
+        try:
+            frame = pl.read_csv(path, infer_schema=False, raise_if_empty=False, encoding="utf8")
+        except pl.exceptions.PolarsError as error:
+            raise InvalidSchedule(f"cannot read {where} as CSV: {_first_line(str(error))}") from None
+        records = list(frame.iter_rows(named=True))
+    else:
+        raise InvalidSchedule(f"{where}: the file name must end in .csv or .json")
+    return _schedules_from_records(records, where)
+
+
+def _schedules_from_records(records: Sequence[object], where: str) -> dict[str, BillingSchedule]:
+    schedules: dict[str, BillingSchedule] = {}
+    problems: list[str] = []
+    for index, record in enumerate(records):
+        try:
+            alias, schedule = _schedule_record(record)
+        except InvalidSchedule as error:
+            problems.append(f"row {index}: {error}")
+            continue
+        if alias in schedules:
+            problems.append(f"row {index}: customerAlias {alias!r} already has a schedule")
+        schedules[alias] = schedule
+    if not records:
+        problems.append("no schedules (give one row per customer)")
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise InvalidSchedule(f"{len(problems)} {noun} in {where}: {'; '.join(problems[:5])}{more}")
+    return schedules
+
+
+def _schedule_record(record: object) -> tuple[str, BillingSchedule]:
+    if not isinstance(record, dict):
+        raise InvalidSchedule(f"is not an object with fields {', '.join(_SCHEDULE_FIELDS)}")
+    unknown = [str(key) for key in record if key not in _SCHEDULE_FIELDS]
+    if unknown:
+        raise InvalidSchedule(f"unknown fields {unknown[:5]}; the fields are {', '.join(_SCHEDULE_FIELDS)}")
+    alias, start, end = record.get("customerAlias"), record.get("start"), record.get("end")
+    interval, zone = record.get("interval") or "1mo", record.get("timeZone") or "UTC"
+    if not isinstance(alias, str) or not alias:
+        raise InvalidSchedule(f"customerAlias must be a non-empty text, got {alias!r}")
+    for field_name, value in (("interval", interval), ("timeZone", zone)):
+        if not isinstance(value, str):
+            raise InvalidSchedule(f"{field_name} must be a text, got {value!r}")
+    return alias, _new_schedule(
+        f"the schedule of {alias!r}", _record_date("start", start), interval, zone, _optional_date(end)
+    )
+
+
+def _record_date(field_name: str, value: object) -> date:
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value)
+    raise InvalidSchedule(f"{field_name} must be a date YYYY-MM-DD, got {value!r}")
+
+
+def _optional_date(value: object) -> date | None:
+    return None if value is None or value == "" else _record_date("end", value)
 
 
 def _bill(args: argparse.Namespace) -> int:
@@ -182,19 +469,19 @@ def _charges(args: argparse.Namespace) -> int:
 def _bill_events(args: argparse.Namespace) -> pl.DataFrame:
     """The events to bill: from the EVENTS file, or from the ledger ``--db`` (one account)."""
     if (args.events is None) == (args.db is None):
-        raise SeatcalcError("give an EVENTS file or --db FILE --account ID (exactly one of the two)")
+        raise InvalidArgument("give an EVENTS file or --db FILE --account ID (exactly one of the two)")
     if args.db is None:
         if args.account is not None:
-            raise SeatcalcError("--account goes with --db FILE; an EVENTS file is billed whole")
+            raise InvalidArgument("--account goes with --db FILE; an EVENTS file is billed whole")
         return read_events(args.events)
     if args.account is None:
-        raise SeatcalcError("--db needs --account ID: a ledger file may hold several accounts")
+        raise InvalidArgument("--db needs --account ID: a ledger file may hold several accounts")
     with SeatLedger.open(args.db, account_id=args.account, create_missing=False) as ledger:
         events = ledger.events()
         if events.height == 0:
             known = ledger.accounts()
             shown = ", ".join(repr(a) for a in known[:5]) + (", …" if len(known) > 5 else "")
-            raise SeatcalcError(
+            raise InvalidArgument(
                 f"account {args.account!r} has no events in {args.db}; accounts there: {shown or 'none'}"
             )
     return events
@@ -215,27 +502,37 @@ class _ProgressBar:
         sys.stderr.flush()
         self.drawn = True
 
-    def finish(self) -> None:
+    def finish(self, *, done: bool = True) -> None:
+        """End the bar's line; when the batch failed, erase it (the error is the one line)."""
         if self.drawn:
-            sys.stderr.write("\n")
+            sys.stderr.write("\n" if done else "\r\033[K")
             sys.stderr.flush()
             self.drawn = False
 
 
 def _import(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    bar = _ProgressBar(f"importing {Path(args.events).name}")
-    with SeatLedger.open(args.db, account_id=args.account) as ledger:
-        try:
-            result = ledger.create_many(
-                args.events,
-                on_error="skip" if args.skip_bad else "raise",
-                chunk_rows=args.chunk_rows,
-                progress=bar,
-            )
-        finally:
+    label = "stdin" if args.stdin else Path(args.events).name
+    bar = _ProgressBar(f"importing {label}")
+    created_here = not os.path.lexists(args.db)
+    try:
+        with SeatLedger.open(args.db, account_id=args.account) as ledger:
+            try:
+                result = ledger.create_many(
+                    args.events,
+                    on_error="skip" if args.skip_bad else "raise",
+                    chunk_rows=args.chunk_rows,
+                    progress=bar,
+                )
+            except BaseException:
+                bar.finish(done=False)
+                raise
             bar.finish()
-        stored = len(ledger)
+            stored = len(ledger)
+    except BaseException:
+        if created_here:
+            _remove_if_empty(args.db, args.account)
+        raise
     seconds = time.perf_counter() - started
     print(
         f"imported {result.created:,} events into {args.db} (account {args.account!r}) in "
@@ -248,10 +545,19 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove_if_empty(db: str, account: str) -> None:
+    """A ledger file this run created and a failed import left empty is removed again."""
+    with contextlib.suppress(Exception):
+        with SeatLedger.open(db, account_id=account, create_missing=False) as ledger:
+            if ledger.accounts():
+                return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(db + suffix).unlink(missing_ok=True)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="seatcalc", description="Seat events in, billable seats and exact charges out."
-    )
+    parser = _Parser(prog="seatcalc", description="Seat events in, billable seats and exact charges out.")
+    parser.add_argument("--version", action="version", version=f"seatcalc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="bill a built-in sample and print the table")
@@ -259,7 +565,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bill = commands.add_parser("bill", help="billable seats per customer, seat type and period")
     _billing_options(bill, "bill")
-    bill.add_argument("--out", help="write .csv or .parquet instead of printing a table")
+    _out_option(bill, "the seats")
     bill.set_defaults(handler=_bill)
 
     charges = commands.add_parser("charges", help="invoice lines: billable seats priced (SPEC §6)")
@@ -281,11 +587,12 @@ def _parser() -> argparse.ArgumentParser:
         default="ROUND_HALF_UP",
         help="decimal rounding mode, applied once per line (default ROUND_HALF_UP)",
     )
-    charges.add_argument("--out", help="write the lines to .csv or .parquet instead of printing them")
+    _out_option(charges, "the lines")
     charges.set_defaults(handler=_charges)
 
     load = commands.add_parser("import", help="store a file of seat events in a ledger (SQLite)")
-    load.add_argument("events", help="events file: .ndjson, .jsonl, .csv or .parquet")
+    load.add_argument("events", help="events file: .ndjson, .jsonl, .json, .csv or .parquet; - reads stdin")
+    _format_option(load, "EVENTS given as - (stdin)")
     load.add_argument("--db", required=True, help="ledger file (SQLite), created if missing")
     load.add_argument("--account", required=True, help="sequenceAccountId the events belong to")
     load.add_argument(
@@ -295,7 +602,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument(
         "--chunk-rows",
-        type=int,
+        type=_whole_number,
         metavar="N",
         help="commit every N rows, e.g. 50000 (default: the whole file in one transaction)",
     )
@@ -304,18 +611,48 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _out_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help=f"write all {what} to FILE (.csv, .parquet, .json or .ndjson; - for stdout in --format) "
+        f"instead of printing the first {SHOWN_ROWS} as a table",
+    )
+
+
+def _format_option(parser: argparse.ArgumentParser, streams: str) -> None:
+    parser.add_argument(
+        "--format",
+        choices=STREAM_FORMATS,
+        default="ndjson",
+        help=f"format of {streams}; default ndjson",
+    )
+
+
 def _billing_options(parser: argparse.ArgumentParser, verb: str) -> None:
     """What to bill (an EVENTS file or a ledger account) and on which schedule."""
     parser.add_argument(
-        "events", nargs="?", help="events file: .ndjson (one API JSON object per line), .csv or .parquet"
+        "events",
+        nargs="?",
+        help="events file: .ndjson (one API JSON object per line), .json, .csv or .parquet; - reads stdin",
     )
+    _format_option(parser, "EVENTS given as - (stdin) and of --out - (stdout) or a device")
     parser.add_argument("--db", help=f"{verb} the events of a ledger file instead of an EVENTS file")
     parser.add_argument("--account", help=f"the account to {verb} in the --db ledger")
-    parser.add_argument("--start", type=_date, required=True, help="first period start (YYYY-MM-DD)")
-    parser.add_argument("--interval", default="1mo", help="1mo, 3mo, 6mo, 1y, Nd or Nw (default 1mo)")
+    parser.add_argument("--start", type=_date, help="first period start (YYYY-MM-DD)")
+    parser.add_argument("--interval", help="1mo, 3mo, 6mo, 1y, Nd or Nw (default 1mo)")
     parser.add_argument("--end", type=_date, help="exclusive end date; must be a period boundary")
     parser.add_argument("--until", type=_date, help="keep periods that start before this date")
-    parser.add_argument("--tz", default="UTC", help="IANA time zone of the period boundaries")
+    parser.add_argument(
+        "--tz",
+        help="IANA time zone of the period boundaries (default UTC); printed instants are shown in it",
+    )
+    parser.add_argument(
+        "--schedules",
+        metavar="FILE",
+        help="one schedule per customer instead of --start/--interval/--tz/--end: .csv or .json "
+        "with customerAlias, start, interval, timeZone, end",
+    )
     parser.add_argument(
         "--supersede-by",
         choices=("eventTimestamp", "received"),
@@ -324,18 +661,129 @@ def _billing_options(parser: argparse.ArgumentParser, verb: str) -> None:
     )
 
 
+# -- running -----------------------------------------------------------------------------------
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
-    handler: Handler = args.handler
+    """Run the command line; returns the exit status (see the module docstring)."""
+    prog = "seatcalc"
     try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as done:  # --help and --version
+            return done.code if isinstance(done.code, int) else 0
+        prog = f"seatcalc {args.command}"
+        return _run(args)
+    except _UsageError as error:
+        _say(str(error))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _say(f"{prog}: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as error:  # every failure becomes one line
+        if os.environ.get("SEATCALC_DEBUG") == "1":
+            raise
+        status, message = _explain(error)
+        _say(f"{prog}: {message}")
+        return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command's handler with stdin as EVENTS (``-``) and stdout as ``--out -``."""
+    handler: Handler = args.handler
+    events = getattr(args, "events", None)
+    stream_format = getattr(args, "format", "ndjson")
+    args.stdin = events == "-"
+    if getattr(args, "prices", None) is not None:
+        _check_prices_file(args.prices)
+    with contextlib.ExitStack() as stack:
+        if args.stdin:
+            args.events = stack.enter_context(_stdin_file(stream_format))
+        token = _OUTPUT.set(_Output(getattr(args, "tz", None), stream_format, sys.stdout))
+        stack.callback(_OUTPUT.reset, token)
+        if getattr(args, "out", None) == "-":
+            stack.enter_context(contextlib.redirect_stdout(sys.stderr))  # only data on stdout
         return handler(args)
-    except SeatcalcError as error:
-        print(f"seatcalc {args.command}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (OSError, pl.exceptions.PolarsError) as error:
-        print(f"seatcalc {args.command}: cannot read input: {error}".splitlines()[0], file=sys.stderr)
-        return EXIT_BAD_INPUT
+
+
+def _check_prices_file(name: str) -> None:
+    """``--prices`` must be a readable file of JSON text by the wire rules (UTF-8, numbers of
+    sane length, no duplicate keys); its content is checked by ``load_prices``."""
+    path = Path(name)
+    if path.is_dir():
+        raise InvalidPrice(f"--prices {name!r} is a directory; give a JSON file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidPrice(f"cannot read --prices {name!r}: {error.strerror or error}") from None
+    try:
+        loads_json(data)
+    except InvalidJson as error:
+        raise InvalidPrice(f"--prices {name!r} {error}") from None
+
+
+@contextlib.contextmanager
+def _stdin_file(stream_format: str) -> Iterator[str]:
+    """Stdin copied to a temporary file named for its format (files are read whole anyway)."""
+    with tempfile.TemporaryDirectory(prefix="seatcalc-") as folder:
+        path = Path(folder) / f"stdin.{stream_format}"
+        stdin = sys.stdin
+        with path.open("wb") as copy:
+            if stdin is not None and hasattr(stdin, "buffer"):
+                shutil.copyfileobj(stdin.buffer, copy)
+            elif stdin is not None:
+                copy.write(stdin.read().encode("utf-8", "surrogateescape"))
+        yield str(path)
+
+
+def _explain(error: Exception) -> tuple[int, str]:
+    """Exit status and message of a failure: bad input is 2, anything else a bug (1)."""
+    if isinstance(error, SeatcalcError):
+        return EXIT_BAD_INPUT, str(error)
+    if isinstance(error, (MemoryError, RecursionError)):
+        kind = type(error).__name__
+        return EXIT_BAD_INPUT, f"the input is too large or too deeply nested to process ({kind})"
+    if isinstance(error, UnicodeError):
+        return EXIT_BAD_INPUT, f"the input is not UTF-8 text: {error}"
+    if isinstance(error, OSError):
+        where = f" {str(error.filename)!r}" if error.filename is not None else " input"
+        return EXIT_BAD_INPUT, f"cannot read{where}: {error.strerror or error}"
+    if isinstance(error, pl.exceptions.PolarsError):
+        return EXIT_BAD_INPUT, f"cannot read input: {error}"
+    if isinstance(error, OverflowError):
+        return EXIT_BAD_INPUT, f"a date or number is out of range: {error}"
+    return EXIT_BUG, (
+        f"unexpected {type(error).__name__}: {error} — this is a bug; "
+        "SEATCALC_DEBUG=1 shows the traceback"
+    )
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _say(message: str) -> None:
+    """One line on stderr: line breaks and other control characters escaped, text that
+    is not Unicode (a lone surrogate) written as escapes, very long values cut."""
+    line = "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in message)
+    if len(line) > 2000:
+        line = line[:2000] + "…"
+    line = line.encode("utf-8", "backslashreplace").decode("utf-8")
+    with contextlib.suppress(Exception):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    """After a reader closed stdout: point it at /dev/null so the interpreter's final flush
+    does not complain (only when stdout is a real file descriptor)."""
+    with contextlib.suppress(Exception):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 if __name__ == "__main__":

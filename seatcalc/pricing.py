@@ -353,7 +353,7 @@ class _Shown:
     @classmethod
     def of(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
-            return cls(f"<an integer of {len(str(value >> (value.bit_length() - 256)))}+ digits>")
+            return cls(f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>")
         try:
             text = repr(value)
         except ValueError:  # holds an int too long for str()

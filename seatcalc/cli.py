@@ -49,7 +49,14 @@ from seatcalc.io import read_events
 from seatcalc.ledger import SeatLedger
 from seatcalc.measures import Schedules, billable_seats
 from seatcalc.periods import BillingSchedule
-from seatcalc.pricing import CURRENCY_MINOR_UNITS, ROUNDING_MODES, load_prices, price_seats
+from seatcalc.pricing import (
+    CURRENCY_MINOR_UNITS,
+    ROUNDING_MODES,
+    UNPRICED_POLICIES,
+    load_prices,
+    price_seats,
+    unpriced_seat_types,
+)
 from seatcalc.server.cli import add_commands
 from seatcalc.wire import loads_json
 
@@ -424,13 +431,25 @@ def _bill(args: argparse.Namespace) -> int:
 
 def _charges(args: argparse.Namespace) -> int:
     prices = load_prices(Path(args.prices))
+    events, schedule = _bill_events(args), _schedule(args)
+    if args.unpriced == "skip":  # say which seat types get no lines (with "error" price_seats raises)
+        missing = unpriced_seat_types(
+            events, schedule, prices, until=args.until, supersede_by=args.supersede_by
+        ).select("customerAlias", "seatType")
+        if missing.height:
+            named = [f"{alias}/{seat}" for alias, seat in missing.rows()]
+            shown = ", ".join(named[:5]) + (f", and {len(named) - 5} more" if len(named) > 5 else "")
+            noun = "seat type" if len(named) == 1 else "seat types"
+            warning = f"no price for {len(named)} {noun} with events: {shown}"
+            print(f"seatcalc charges: warning: {warning}", file=sys.stderr)
     lines = price_seats(
-        _bill_events(args),
-        _schedule(args),
+        events,
+        schedule,
         prices,
         until=args.until,
         supersede_by=args.supersede_by,
         rounding=args.rounding,
+        unpriced=args.unpriced,
     )
     # on screen, each amount shows its own currency's minor unit (JPY 1500, KWD 1.250)
     minor = pl.col("currency").replace_strict(CURRENCY_MINOR_UNITS, return_dtype=pl.Int64)
@@ -555,7 +574,17 @@ def _parser() -> argparse.ArgumentParser:
 
     charges = commands.add_parser("charges", help="invoice lines: billable seats priced (SPEC §6)")
     _billing_options(charges, "price")
-    charges.add_argument("--prices", required=True, help="JSON file: a list of seat price objects")
+    charges.add_argument(
+        "--prices",
+        required=True,
+        help='JSON file: a list of seat prices for every customer, or {"customerAlias": [prices], …}',
+    )
+    charges.add_argument(
+        "--unpriced",
+        choices=UNPRICED_POLICIES,
+        default="skip",
+        help="a seat type with events but no price: skip it with a warning (default) or fail",
+    )
     charges.add_argument(
         "--rounding",
         choices=ROUNDING_MODES,

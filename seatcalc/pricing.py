@@ -36,9 +36,15 @@ Rules chosen where SPEC §6 is silent:
   most 18 decimal places, and a price whose exact charge for that many seats over the
   longest period a schedule allows (9999 weeks) would not fit 34 digits is rejected: every
   amount is then computed exactly in 128-bit integers;
-* ``upperBound`` may be an int or a string of digits (the reference API sends strings);
-  ``billingType`` defaults to ``IN_ARREARS``, ``contractedMinimumSeats`` to 0, ``tierMode``
-  to ``GRADUATED``; an empty ``tiers`` list means linear pricing.
+* ``upperBound`` is a JSON integer 1 … 2,147,483,647 or null (not a string: ``"１０"`` has
+  digits that are not ASCII); money is a Decimal, an int or an ASCII decimal string of at
+  most 40 significant digits; ``billingType`` defaults to ``IN_ARREARS``,
+  ``contractedMinimumSeats`` to 0, ``tierMode`` to ``GRADUATED``; an empty ``tiers`` list
+  means linear pricing;
+* per-customer prices: each customer is priced by its own list only (a seat type missing
+  from it is unpriced, it does not fall back to another list); the list under the key
+  ``"*"`` prices every customer the mapping does not name. A key with periods but no price
+  is *unpriced*: no lines (``unpriced="skip"``) or an error (``unpriced="error"``).
 
 How it runs: the day-level view of :func:`seatcalc.measures.pricing_timeline` gives each
 day's quantity as runs (value, days) without a row per day; per line, the integer sums
@@ -52,9 +58,10 @@ LazyFrame in gives a LazyFrame out.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import (
     ROUND_05UP,
     ROUND_CEILING,
@@ -68,7 +75,7 @@ from decimal import (
 )
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar, get_args
 
 import polars as pl
 from pydantic import (
@@ -81,23 +88,29 @@ from pydantic import (
     model_validator,
 )
 
-from seatcalc.errors import InvalidPrice, Problem
+from seatcalc.errors import InvalidArgument, InvalidJson, InvalidPrice, Problem
 from seatcalc.events import MAX_TOTAL, Text
-from seatcalc.frames import SEAT_TYPE, FrameT, eager_or_lazy
+from seatcalc.frames import ALIAS, SEAT_TYPE, FrameT, eager_or_lazy
 from seatcalc.measures import DAY, DAYS, KID, PERIOD, PERIOD_END, PERIOD_START, Schedules, pricing_timeline
 from seatcalc.periods import Until
-from seatcalc.supersession import SupersedeBy, check_policy
+from seatcalc.supersession import SupersedeBy
+from seatcalc.wire import loads_json, text_problem
 
 __all__ = [
     "CURRENCY_MINOR_UNITS",
+    "EVERY_OTHER_CUSTOMER",
+    "UNPRICED_POLICIES",
     "BillingType",
     "LineType",
+    "PriceList",
+    "Prices",
     "ProrationStrategy",
     "SeatPrice",
     "SeatUsageTier",
     "TierMode",
     "load_prices",
     "price_seats",
+    "unpriced_seat_types",
 ]
 
 
@@ -213,8 +226,17 @@ ROUNDING_MODES = (
 # ---------------------------------------------------------------------------
 
 
+_MONEY_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_MAX_MONEY_DIGITS = 40
+"""Most significant digits a money value may carry (as the wire's longest number)."""
+_MAX_MONEY_WHOLE_DIGITS = 40
+"""Most digits before the decimal point (the exactness bound then refuses most of them)."""
+
+
 def _money(value: object) -> Decimal:
-    """A finite decimal amount ≥ 0 from a Decimal, an int or a decimal string; never a float."""
+    """A finite decimal amount ≥ 0 from a Decimal, an int or an ASCII decimal string (an
+    exponent of at most three digits allowed: ``'25E-1'``); never a float, a bool or a
+    value too long to compute exactly."""
     if isinstance(value, bool):
         raise ValueError("is a bool; give a Decimal, an int or a decimal string such as '0.25'")
     if isinstance(value, float):
@@ -223,36 +245,58 @@ def _money(value: object) -> Decimal:
             "0.1000000000000000055…); give Decimal('0.25'), an int or the string '0.25'"
         )
     if isinstance(value, int):
+        if value.bit_length() > 4 * _MAX_MONEY_DIGITS:
+            raise ValueError(f"has more than {_MAX_MONEY_DIGITS} digits; no seat price is that large")
         amount = Decimal(value)
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except ArithmeticError:
-            raise ValueError("is not a decimal number; write e.g. '0.25'") from None
+        text = value.strip()
+        if len(text) > _MAX_MONEY_DIGITS + 8 or not _MONEY_TEXT.fullmatch(text):
+            if text.lower().lstrip("+-") in ("nan", "snan", "inf", "infinity"):
+                raise ValueError("must be a finite number")
+            raise ValueError(
+                "is not a decimal number; write ASCII digits with an optional point, e.g. '0.25'"
+            )
+        amount = Decimal(text)
     else:
-        raise ValueError("must be a Decimal, an int or a decimal string such as '0.25'")
+        raise ValueError(
+            f"must be a Decimal, an int or a decimal string such as '0.25', not {type(value).__name__}"
+        )
     if not amount.is_finite():
         raise ValueError("must be a finite number")
     if amount < 0:
         raise ValueError("must be ≥ 0 (prices and fees are never negative)")
-    return amount + 0 if amount.is_zero() else amount  # -0 → 0
+    if amount.is_zero():
+        return Decimal(0)  # -0, 0E-99999 → 0
+    if len(amount.as_tuple().digits) > _MAX_MONEY_DIGITS:
+        raise ValueError(f"has more than {_MAX_MONEY_DIGITS} significant digits")
+    if amount.adjusted() >= _MAX_MONEY_WHOLE_DIGITS:
+        raise ValueError(
+            f"has more than {_MAX_MONEY_WHOLE_DIGITS} digits before the decimal point; "
+            "no exact charge of such a price can be computed"
+        )
+    return amount
 
 
 def _upper_bound(value: object) -> object:
-    """A whole number ≥ 1 (an int or a string of digits, as the reference API sends it)."""
+    """A JSON integer 1 … :data:`MAX_TOTAL`, or ``None`` (the last tier): not a string, a
+    bool or a float."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("must be a whole number ≥ 1 (the tier's last seat number) or null")
-    if isinstance(value, str):
-        if not value.strip().isdigit():
-            raise ValueError("must be a whole number ≥ 1 (the tier's last seat number) or null")
-        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(
+            "must be a whole number ≥ 1 (the tier's last seat number, a JSON integer, not "
+            f"a {type(value).__name__}) or null"
+        )
     if value <= 0:
         raise ValueError(
             "must be ≥ 1: a tier's upperBound is its last seat number (lower bound 0 is implied)"
+        )
+    if value > MAX_TOTAL:
+        raise ValueError(
+            f"is above {MAX_TOTAL}, the largest seat count, so seats above it could never be "
+            "reached; give the last tier upperBound null"
         )
     return value
 
@@ -291,9 +335,30 @@ def _problems(error: ValidationError) -> list[Problem]:
         reason = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "is not a field of a seat price (unknown fields are rejected)"
-        value = None if item["type"] == "missing" else item.get("input")
+        value = None if item["type"] == "missing" else _Shown.of(item.get("input"))
         problems.append(Problem(row=None, field=where or "(price)", reason=reason, value=value))
     return problems
+
+
+class _Shown:
+    """A bad value as a message quotes it: its ``repr``, cut to 80 characters (a 5000-digit
+    number is not echoed whole, and an int too long for ``str`` does not fail the message)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    @classmethod
+    def of(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+            return cls(f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>")
+        try:
+            text = repr(value)
+        except ValueError:  # holds an int too long for str()
+            return cls(f"<a {type(value).__name__} too large to show>")
+        return value if len(text) <= 80 else cls(text[:77] + "…")
 
 
 class _PriceProblems(ValueError):
@@ -509,53 +574,164 @@ def _exactness_problems(price: SeatPrice) -> list[Problem]:
     ]
 
 
-def load_prices(source: str | Path) -> list[SeatPrice]:
-    """Prices from a JSON file: a list of seat price objects (or one object).
+PriceList = Sequence[SeatPrice | Mapping[str, Any]]
+"""Prices for one customer: ``SeatPrice`` objects (or their JSON-shaped dicts), at most one
+per ``seatType``."""
+Prices = PriceList | Mapping[str, PriceList] | pl.DataFrame
+"""One price list for every customer; or per customer, a mapping ``customerAlias → price
+list`` (the key :data:`EVERY_OTHER_CUSTOMER` gives the list of every customer not named), or
+a frame with a ``customerAlias`` column and the SeatPrice fields (camelCase), one row per price."""
+EVERY_OTHER_CUSTOMER = "*"
+"""The key of a per-customer price mapping whose list prices every customer not named."""
+UNPRICED_POLICIES = ("skip", "error")
+_LIST = "__priceList"
 
-    JSON numbers are read as exact decimals (``0.1`` is ``Decimal('0.1')``), so money may be
-    written as numbers or strings. Raises :class:`~seatcalc.errors.InvalidPrice`.
+
+@dataclass(frozen=True)
+class _PriceBook:
+    """Price lists by number; ``index`` maps ``customerAlias → __priceList`` (``None``: list 0
+    prices everyone); ``default`` is the list of a customer the index does not name."""
+
+    lists: list[list[SeatPrice]]
+    index: pl.DataFrame | None
+    default: int | None
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    return "bool" if isinstance(value, bool) else "number"
+
+
+def load_prices(source: str | bytes | Path) -> list[SeatPrice] | dict[str, list[SeatPrice]]:
+    """Prices from JSON: a file (a :class:`~pathlib.Path`) or JSON text (``str``/``bytes``).
+
+    Two shapes: a JSON list of seat price objects (one list for every customer), or a JSON
+    object ``{"customerAlias": [seat prices…], …}`` (per customer; the key ``"*"`` prices
+    every customer not named). The text follows the wire rules of
+    :func:`seatcalc.wire.loads_json` (UTF-8, no duplicate key, numbers of at most 40
+    characters, nesting ≤ 64); JSON numbers are read as exact decimals (``0.1`` is
+    ``Decimal('0.1')``), so money may be written as numbers or strings.
+
+    Raises:
+        InvalidPrice: the file cannot be read, is not such JSON, or holds a bad price; the
+            message names the file, the customer and the price index.
 
     >>> load_prices('[{"seatType": "admin", "currency": "JPY", "pricePerSeat": 1200,'
     ...             ' "prorationStrategy": "USE_MAXIMUM"}]')[0].price_per_seat
     Decimal('1200')
     """
-    text = source.read_text() if isinstance(source, Path) else source
+    where = ""
+    if isinstance(source, Path):
+        where = f"{source}: "
+        try:
+            data: str | bytes = source.read_bytes()
+        except OSError as error:
+            raise InvalidPrice(
+                f"cannot read the prices file {source}: {error.strerror or error}"
+            ) from None
+    elif isinstance(source, str | bytes):
+        data = source
+    else:
+        raise InvalidPrice(f"prices must be a Path or JSON text, not {type(source).__name__}")
     try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise InvalidPrice(f"prices are not valid JSON: {error}") from None
-    items = data if isinstance(data, list) else [data]
+        value = loads_json(data)
+    except InvalidJson as error:
+        hint = ""
+        if isinstance(source, str) and not source.lstrip().startswith(("[", "{")):
+            hint = " (to read a file, pass a pathlib.Path)"
+        raise InvalidPrice(f"{where}prices are not valid JSON: {error}{hint}") from None
+    if isinstance(value, list):
+        return _price_list(value, where)
+    if isinstance(value, dict):
+        if "seatType" in value and not isinstance(value["seatType"], list):
+            raise InvalidPrice(
+                f"{where}prices are one seat price object; write a list of them "
+                '([{"seatType": …}]) or an object customerAlias → list'
+            )
+        return {alias: _price_list(items, f"{where}customer {alias!r}: ") for alias, items in value.items()}
+    raise InvalidPrice(
+        f"{where}prices must be a JSON list of seat prices or an object customerAlias → list, "
+        f"not a JSON {_kind(value)}"
+    )
+
+
+def _price_list(items: object, where: str = "") -> list[SeatPrice]:
+    """One customer's prices: a list of SeatPrice or JSON-shaped dicts, one per seat type."""
+    if isinstance(items, SeatPrice | Mapping | str | bytes) or not isinstance(items, Iterable):
+        raise InvalidPrice(
+            f"{where}prices must be a list of SeatPrice (one per seat type), got {type(items).__name__}"
+        )
     prices: list[SeatPrice] = []
     for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InvalidPrice(f"price {index} is not a JSON object: {item!r}")
+        if isinstance(item, SeatPrice):
+            prices.append(item)
+            continue
+        if not isinstance(item, Mapping):
+            raise InvalidPrice(f"{where}price {index} is not a JSON object: {item!r}"[:300])
         try:
             prices.append(SeatPrice.model_validate(item))
         except InvalidPrice as error:
-            raise InvalidPrice(f"price {index}: {error}") from None
-    _check_unique(prices)
-    return prices
-
-
-def _check_unique(prices: list[SeatPrice]) -> None:
+            raise InvalidPrice(f"{where}price {index}: {error}") from None
     seen: dict[str, int] = {}
     for index, price in enumerate(prices):
         if price.seat_type in seen:
             raise InvalidPrice(
-                f"prices {seen[price.seat_type]} and {index} are both for seatType "
+                f"{where}prices {seen[price.seat_type]} and {index} are both for seatType "
                 f"{price.seat_type!r}; give at most one price per seat type"
             )
         seen[price.seat_type] = index
+    return prices
 
 
-def _as_prices(prices: Iterable[SeatPrice | Mapping[str, Any]]) -> list[SeatPrice]:
-    if isinstance(prices, SeatPrice | Mapping | str | bytes):
+def _prices_from_frame(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """A frame with ``customerAlias`` and the SeatPrice fields → customer → price dicts
+    (a null field takes its default)."""
+    if ALIAS not in frame.columns:
         raise InvalidPrice(
-            f"prices must be a list of SeatPrice (one per seat type), got {type(prices).__name__}"
+            "a prices frame needs a customerAlias column beside the SeatPrice fields; "
+            f"columns: {frame.columns}"
         )
-    out = [p if isinstance(p, SeatPrice) else SeatPrice.model_validate(p) for p in prices]
-    _check_unique(out)
-    return out
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for row, record in enumerate(frame.to_dicts()):
+        alias = record.pop(ALIAS)
+        if not isinstance(alias, str):
+            raise InvalidPrice(f"prices frame row {row}: customerAlias must be a string, got {alias!r}")
+        by_customer.setdefault(alias, []).append({k: v for k, v in record.items() if v is not None})
+    return by_customer
+
+
+def _price_book(prices: object) -> _PriceBook:
+    if isinstance(prices, pl.LazyFrame):
+        prices = prices.collect()
+    if isinstance(prices, pl.DataFrame):
+        prices = _prices_from_frame(prices)
+    if not isinstance(prices, Mapping):
+        return _PriceBook([_price_list(prices)], None, None)
+    lists: list[list[SeatPrice]] = []
+    aliases: list[str] = []
+    default = None
+    for alias, items in prices.items():
+        reason = text_problem(alias)
+        if reason is not None:
+            raise InvalidPrice(f"prices: the customerAlias {alias!r} {reason}"[:300])
+        lists.append(_price_list(items, f"customer {alias!r}: "))
+        if alias == EVERY_OTHER_CUSTOMER:
+            default = len(lists) - 1
+        aliases.append(alias)
+    index = pl.DataFrame(
+        {
+            ALIAS: pl.Series(aliases, dtype=pl.String),
+            _LIST: pl.Series(range(len(aliases)), dtype=pl.UInt32),
+        }
+    )
+    return _PriceBook(lists, index, default)
 
 
 # ---------------------------------------------------------------------------
@@ -592,14 +768,17 @@ def _fee(k: int) -> str:
     return f"__fee{k}"
 
 
-def _price_table(prices: list[SeatPrice], amount_scale: int) -> tuple[pl.DataFrame, int]:
-    """(table, number of tier columns). Tiers are padded with empty bands above every count;
-    prices and fees are integers in units of ``10^-s``, ``__scaleDen = 10^(s − m)`` and
-    ``__rescale = 10^(amount_scale − m)`` (minor units → the amount column's scale)."""
-    width = max([1, *(len(p.bands()) for p in prices)])
+def _price_table(book: _PriceBook, amount_scale: int) -> tuple[pl.DataFrame, int]:
+    """(table, number of tier columns), one row per (price list, seat type). Tiers are padded
+    with empty bands above every count; prices and fees are integers in units of ``10^-s``,
+    ``__scaleDen = 10^(s − m)`` and ``__rescale = 10^(amount_scale − m)`` (minor units → the
+    amount column's scale)."""
+    prices = [(number, price) for number, prices in enumerate(book.lists) for price in prices]
+    width = max([1, *(len(p.bands()) for _, p in prices)])
     columns: dict[str, list[Any]] = {
         name: []
         for name in (
+            _LIST,
             SEAT_TYPE,
             "currency",
             "billingType",
@@ -615,8 +794,9 @@ def _price_table(prices: list[SeatPrice], amount_scale: int) -> tuple[pl.DataFra
     for k in range(width):
         for name in (_lo(k), _hi(k), _unit_price(k), _fee(k)):
             columns[name] = []
-    for price in prices:
+    for number, price in prices:
         scale = _scale(price)
+        columns[_LIST].append(number)
         columns[SEAT_TYPE].append(price.seat_type)
         columns["currency"].append(price.currency)
         columns["billingType"].append(str(price.billing_type))
@@ -637,7 +817,7 @@ def _price_table(prices: list[SeatPrice], amount_scale: int) -> tuple[pl.DataFra
             columns[_unit_price(k)].append(_scaled(unit, scale))
             columns[_fee(k)].append(_scaled(fee, scale))
     dtypes: dict[str, pl.DataType] = {
-        SEAT_TYPE: pl.String(), "currency": pl.String(), "billingType": pl.String(),
+        _LIST: pl.UInt32(), SEAT_TYPE: pl.String(), "currency": pl.String(), "billingType": pl.String(),
         _STRATEGY: pl.UInt8(), _MINIMUM: pl.Int64(), _VOLUME: pl.Boolean(), _ADVANCE: pl.Boolean(),
         _MINOR: pl.Int64(), _DENOMINATOR: pl.Int128(), _RESCALE: pl.Int128(),
     }  # fmt: skip
@@ -723,20 +903,43 @@ _UNITS = "__units"
 _QUANTITY = "__quantity"
 
 
+def _with_price_list(periods: pl.LazyFrame, book: _PriceBook) -> pl.LazyFrame:
+    """Each key's price list number (null: the customer has no list)."""
+    if book.index is None:
+        return periods.with_columns(pl.lit(0, dtype=pl.UInt32).alias(_LIST))
+    periods = periods.join(book.index.lazy(), on=ALIAS, how="left")
+    if book.default is None:
+        return periods
+    return periods.with_columns(pl.col(_LIST).fill_null(pl.lit(book.default, dtype=pl.UInt32)))
+
+
+def _unpriced_keys(periods: pl.LazyFrame, table: pl.DataFrame, keys: list[str]) -> pl.LazyFrame:
+    """The keys with periods but no price in their customer's list, sorted."""
+    return (
+        periods.join(table.lazy().select(_LIST, SEAT_TYPE), on=[_LIST, SEAT_TYPE], how="anti")
+        .select(keys)
+        .unique()
+        .sort(keys)
+    )
+
+
 def _lines(
     events: pl.LazyFrame,
     schedule: Schedules,
-    prices: list[SeatPrice],
+    book: _PriceBook,
     until: Until,
     supersede_by: SupersedeBy,
     rounding: str,
-) -> pl.LazyFrame:
-    amount_scale = max([0, *(p.minor_units for p in prices)])
-    table, width = _price_table(prices, amount_scale)
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(invoice lines, unpriced keys)."""
+    amount_scale = max([0, *(p.minor_units for prices in book.lists for p in prices)])
+    table, width = _price_table(book, amount_scale)
     periods, days, keys = pricing_timeline(events, schedule, until, supersede_by)
+    periods = _with_price_list(periods, book)
     period_id = [KID, PERIOD]
     minimum = pl.col(_MINIMUM)
-    priced = periods.join(table.lazy(), on=SEAT_TYPE, how="inner")  # unpriced seat types drop out
+    # unpriced seat types drop out (a null list number joins nothing)
+    priced = periods.join(table.lazy(), on=[_LIST, SEAT_TYPE], how="inner")
 
     # Per event day, two runs: the day itself and the ``tailDays`` quiet days after it.
     all_changes = pl.col(_STRATEGY) == _STRATEGY_CODE[ProrationStrategy.PRORATE_ALL_CHANGES]
@@ -827,26 +1030,57 @@ def _lines(
             "currency",
         )
         .sort([*keys, PERIOD_START, "lineType"])
+    ), _unpriced_keys(periods, table, keys)
+
+
+def _check_arguments(supersede_by: object, rounding: object, unpriced: object) -> None:
+    if not isinstance(rounding, str) or rounding not in ROUNDING_MODES:
+        raise InvalidArgument.for_value(
+            "rounding", rounding, f"must be a decimal rounding mode: one of {', '.join(ROUNDING_MODES)}"
+        )
+    if not isinstance(supersede_by, str) or supersede_by not in get_args(SupersedeBy):
+        raise InvalidArgument.for_value(
+            "supersede_by", supersede_by, "must be 'eventTimestamp' or 'received'"
+        )
+    if not isinstance(unpriced, str) or unpriced not in UNPRICED_POLICIES:
+        raise InvalidArgument.for_value("unpriced", unpriced, "must be 'skip' or 'error'")
+
+
+def _unpriced_error(missing: pl.DataFrame) -> InvalidPrice:
+    """``"no price for 3 seat types with events (customerAlias/seatType): acme/viewer, …"``."""
+    shown = ", ".join(f"{alias}/{seat}" for alias, seat in missing.select(ALIAS, SEAT_TYPE).head(5).rows())
+    more = f", and {missing.height - 5} more" if missing.height > 5 else ""
+    noun = "seat type" if missing.height == 1 else "seat types"
+    return InvalidPrice(
+        f"no price for {missing.height} {noun} with events (customerAlias/seatType): {shown}{more}; "
+        "add them to the prices, or pass unpriced='skip' to leave them without lines"
     )
 
 
 def price_seats(
     events: FrameT,
     schedule: Schedules,
-    prices: Iterable[SeatPrice | Mapping[str, Any]],
+    prices: Prices,
     *,
     until: Until = None,
     supersede_by: SupersedeBy = "eventTimestamp",
     rounding: str = ROUND_HALF_UP,
+    unpriced: str = "skip",
 ) -> FrameT:
     """Invoice lines for raw seat events under a billing schedule and seat prices.
 
     Takes the same ``events`` (superseded versions included), ``schedule``, ``until`` and
-    ``supersede_by`` as :func:`~seatcalc.billable_seats`, and ``prices``: ``SeatPrice``
-    objects (or their JSON-shaped dicts), at most one per ``seatType``; a seat type without
-    a price gets no lines. Every (key, period) that ``billable_seats`` reports gets its
-    lines, zero amounts included: ``IN_ARREARS`` one ``ARREARS`` line, ``IN_ADVANCE`` an
-    ``ADVANCE`` and a ``TRUE_UP`` line (see the module docstring for every formula).
+    ``supersede_by`` as :func:`~seatcalc.billable_seats`, and ``prices`` (see :data:`Prices`):
+    a list of ``SeatPrice`` objects (or their JSON-shaped dicts), at most one per
+    ``seatType``, for every customer; or per customer a mapping ``customerAlias → list``
+    (key ``"*"``: every customer not named) or a frame with a ``customerAlias`` column.
+    Every (key, period) that ``billable_seats`` reports gets its lines, zero amounts
+    included: ``IN_ARREARS`` one ``ARREARS`` line, ``IN_ADVANCE`` an ``ADVANCE`` and a
+    ``TRUE_UP`` line (see the module docstring for every formula). A key whose customer's
+    list has no price for its seat type (or a customer missing from the mapping) is
+    *unpriced*: ``unpriced="skip"`` gives it no lines, ``unpriced="error"`` raises
+    (see :func:`unpriced_seat_types`; the check materialises the lines, so a LazyFrame in
+    gives an already computed LazyFrame out).
 
     Columns (``sequenceAccountId`` first when the events carry it): ``customerAlias``,
     ``seatType``, ``periodStart``, ``periodEnd``, ``billingType``, ``lineType``
@@ -858,8 +1092,11 @@ def price_seats(
     whole even when shown as ``1500.00`` beside GBP lines). Sorted by key, ``periodStart``,
     then ``lineType``. A DataFrame in gives a DataFrame, a LazyFrame a LazyFrame.
 
-    Raises :class:`~seatcalc.errors.InvalidPrice` for a bad or duplicated price, and what
-    ``billable_seats`` raises for bad events or schedules.
+    Raises:
+        InvalidPrice: a bad or duplicated price, or (``unpriced="error"``) keys without one.
+        InvalidArgument: ``rounding``, ``supersede_by`` or ``unpriced`` not one of its values.
+
+    And what ``billable_seats`` raises for bad events or schedules.
 
     >>> from datetime import date, datetime, UTC
     >>> from seatcalc import BillingSchedule
@@ -872,13 +1109,50 @@ def price_seats(
     >>> price_seats(events, schedule, [price]).select("lineType", "quantity", "amount").rows()
     [('ARREARS', Decimal('4.032258'), Decimal('125.00'))]
     """
-    price_list = _as_prices(prices)
-    if rounding not in ROUNDING_MODES:
-        raise ValueError(
-            f"rounding={rounding!r} is not a decimal rounding mode; use e.g. decimal.ROUND_HALF_UP "
-            "or decimal.ROUND_HALF_EVEN"
-        )
-    check_policy(supersede_by)
-    return eager_or_lazy(
-        events, lambda frame: _lines(frame, schedule, price_list, until, supersede_by, rounding)
+    _check_arguments(supersede_by, rounding, unpriced)
+    book = _price_book(prices)
+
+    def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
+        lines, missing = _lines(frame, schedule, book, until, supersede_by, rounding)
+        if unpriced == "skip":
+            return lines
+        done, unpriced_keys = pl.collect_all([lines, missing])
+        if unpriced_keys.height:
+            raise _unpriced_error(unpriced_keys)
+        return done.lazy()
+
+    return eager_or_lazy(events, compute)
+
+
+def unpriced_seat_types(
+    events: FrameT,
+    schedule: Schedules,
+    prices: Prices,
+    *,
+    until: Until = None,
+    supersede_by: SupersedeBy = "eventTimestamp",
+) -> pl.DataFrame:
+    """The keys that :func:`price_seats` leaves without lines for want of a price.
+
+    A key (``customerAlias``, ``seatType``; ``sequenceAccountId`` first when the events carry
+    it) is unpriced when ``billable_seats`` reports a period for it and its customer's price
+    list (the list for everyone, the customer's own, or the ``"*"`` list) has no price for its
+    seat type. One row per key, sorted; empty when everything is priced.
+
+    >>> from datetime import date, datetime, UTC
+    >>> from seatcalc import BillingSchedule
+    >>> events = pl.DataFrame({"customerAlias": ["acme", "globex"], "seatType": ["editor"] * 2,
+    ...     "eventTimestamp": [datetime(2025, 1, 1, tzinfo=UTC)] * 2, "total": [2, 5]})
+    >>> schedule = BillingSchedule(date(2025, 1, 1), "1mo", end=date(2025, 2, 1))
+    >>> price = SeatPrice(seatType="editor", currency="GBP", pricePerSeat="31.00",
+    ...     prorationStrategy="USE_MAXIMUM")
+    >>> unpriced_seat_types(events, schedule, {"acme": [price]}).rows()
+    [('globex', 'editor')]
+    """
+    _check_arguments(supersede_by, ROUND_HALF_UP, "skip")
+    book = _price_book(prices)
+    missing = eager_or_lazy(
+        events.lazy() if isinstance(events, pl.DataFrame) else events,
+        lambda frame: _lines(frame, schedule, book, until, supersede_by, ROUND_HALF_UP)[1],
     )
+    return missing.collect()

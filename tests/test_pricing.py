@@ -568,7 +568,7 @@ def test_price_model_parses_the_wire_shape() -> None:
             "billingType": "IN_ADVANCE",
             "contractedMinimumSeats": 10,
             "tiers": [
-                {"upperBound": "100", "price": "1.00", "fee": "50.00"},
+                {"upperBound": 100, "price": "1.00", "fee": "50.00"},
                 {"price": "0.75", "fee": "25.00"},
             ],
             "tierMode": "VOLUME",

@@ -322,3 +322,21 @@ def test_lazy_and_both_engines_agree(case: Case, prices: list[SeatPrice]) -> Non
     assert isinstance(lazy, pl.LazyFrame)
     assert lazy.collect(engine="in-memory").equals(eager)
     assert lazy.collect(engine="streaming").equals(eager)
+
+
+@given(case=cases(), acme=price_lists(), other=price_lists(), star=st.booleans())
+@settings(deadline=None, max_examples=100)
+def test_per_customer_prices_are_each_customers_own_list(
+    case: Case, acme: list[SeatPrice], other: list[SeatPrice], star: bool
+) -> None:
+    # "acme" is priced by its own list; "beta" by the "*" list, or not at all without one
+    prices = {"acme": acme, "*": other} if star else {"acme": acme}
+    result = price_seats(
+        case.events.frame(), case.plan.schedule, prices, until=case.plan.until, supersede_by=case.policy
+    )
+    assert isinstance(result, pl.DataFrame)
+    args = case.plan.ref_args()
+    for alias, own in (("acme", acme), ("beta", other if star else [])):
+        expected = ref_price_lines(case.events.ref_rows, args, own, case.policy, ROUND_HALF_UP) if own else []
+        got = result.filter(pl.col("customerAlias") == alias).to_dicts()
+        assert got == [row for row in expected if row["customerAlias"] == alias]

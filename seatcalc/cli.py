@@ -43,7 +43,7 @@ from typing import IO, Any, NoReturn, TextIO
 import polars as pl
 
 from seatcalc import __version__
-from seatcalc.errors import InvalidArgument, InvalidJson, InvalidPrice, InvalidSchedule, SeatcalcError
+from seatcalc.errors import InvalidArgument, InvalidJson, InvalidSchedule, SeatcalcError
 from seatcalc.frames import EVENT_SCHEMA
 from seatcalc.io import read_events
 from seatcalc.ledger import SeatLedger
@@ -740,8 +740,6 @@ def _run(args: argparse.Namespace) -> int:
     events = getattr(args, "events", None)
     stream_format = getattr(args, "format", "ndjson")
     args.stdin = events == "-"
-    if getattr(args, "prices", None) is not None:
-        _check_prices_file(args.prices)
     with contextlib.ExitStack() as stack:
         if args.stdin:
             args.events = stack.enter_context(_stdin_file(stream_format))
@@ -750,23 +748,6 @@ def _run(args: argparse.Namespace) -> int:
         if getattr(args, "out", None) == "-":
             stack.enter_context(contextlib.redirect_stdout(sys.stderr))  # only data on stdout
         return handler(args)
-
-
-def _check_prices_file(name: str) -> None:
-    """``--prices`` must be a readable file of JSON text by the wire rules (UTF-8, numbers of
-    sane length, no duplicate keys); its content is checked by ``load_prices``."""
-    path = Path(name)
-    if path.is_dir():
-        raise InvalidPrice(f"--prices {name!r} is a directory; give a JSON file")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InvalidPrice(f"cannot read --prices {name!r}: {error.strerror or error}") from None
-    try:
-        loads_json(data)
-    except InvalidJson as error:
-        reason = str(error).removeprefix("is not JSON: ")
-        raise InvalidPrice(f"--prices {name!r}: prices are not valid JSON: {reason}") from None
 
 
 @contextlib.contextmanager

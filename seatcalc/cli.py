@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import math
 import os
 import re
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -665,30 +669,69 @@ def _billing_options(parser: argparse.ArgumentParser, verb: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (see the module docstring)."""
+    """Run the command line; returns the exit status (see the module docstring).
+
+    As argparse does, a command line it refuses raises ``SystemExit(2)`` (after one line on
+    stderr) and ``--help``/``--version`` raise ``SystemExit(0)``. Run as the process itself
+    (``argv`` is ``None``), a late Ctrl-C or a resource closed while unwinding after one
+    prints nothing more.
+    """
+    debug = os.environ.get("SEATCALC_DEBUG") == "1"
+    as_process = argv is None
+    if as_process and not debug:
+        sys.unraisablehook = _ignore_unraisable
+    try:
+        return _main(argv, debug)
+    finally:
+        if as_process and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the work is done; exit with its status
+
+
+def _main(argv: Sequence[str] | None, debug: bool) -> int:
     prog = "seatcalc"
     try:
-        try:
-            args = _parser().parse_args(argv)
-        except SystemExit as done:  # --help and --version
-            return done.code if isinstance(done.code, int) else 0
+        args = _parser().parse_args(argv)
         prog = f"seatcalc {args.command}"
         return _run(args)
     except _UsageError as error:
         _say(str(error))
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except KeyboardInterrupt as error:
+        _release(error)
         _say(f"{prog}: interrupted")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except BrokenPipeError as error:
+        _release(error)
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except Exception as error:  # every failure becomes one line
-        if os.environ.get("SEATCALC_DEBUG") == "1":
+        if debug:
             raise
+        _release(error)
         status, message = _explain(error)
         _say(f"{prog}: {message}")
         return status
+
+
+def _ignore_unraisable(unraisable: Any) -> None:
+    """Errors Python cannot raise (a generator closed late) stay quiet in the command."""
+
+
+def _release(error: BaseException) -> None:
+    """Let go of the frames an error holds now, quietly: a ledger transaction interrupted
+    mid-way is cleaned up here, not later as an "Exception ignored" traceback."""
+    saved = sys.unraisablehook
+    sys.unraisablehook = _ignore_unraisable
+    try:
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)
+            current = current.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = saved
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -145,7 +145,9 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
 
 
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--version"]) == 0
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
     assert capsys.readouterr().out == f"seatcalc {seatcalc.__version__}\n" == "seatcalc 0.1.0\n"
 
 

@@ -790,8 +790,10 @@ def test_cli_charges_errors_exit_2_with_one_line(
 ) -> None:
     from seatcalc.cli import main
 
-    if message is None:  # argparse rejects the option itself: one usage line, status 2
-        assert main(_cli(tmp_path, *extra, prices=prices)) == 2
+    if message is None:  # argparse rejects the option itself
+        with pytest.raises(SystemExit) as raised:
+            main(_cli(tmp_path, *extra, prices=prices))
+        assert raised.value.code == 2
         return
     assert main(_cli(tmp_path, *extra, prices=prices)) == 2
     err = capsys.readouterr().err

@@ -443,7 +443,9 @@ def test_cli_unpriced_error_exits_2_with_one_line(tmp_path: Path, capsys: pytest
 def test_cli_bad_unpriced_option(tmp_path: Path) -> None:
     from seatcalc.cli import main
 
-    assert main(_cli(tmp_path, [fields()], "--unpriced", "ignore")) == 2
+    with pytest.raises(SystemExit) as raised:
+        main(_cli(tmp_path, [fields()], "--unpriced", "ignore"))
+    assert raised.value.code == 2
 
 
 # --- 6. fuzz: a valid price or an InvalidPrice naming the field ----------------------------------

@@ -112,6 +112,7 @@ def _read_path(path: Path, fields: tuple[str, ...]) -> tuple[pl.DataFrame, list[
         if suffix == ".csv":
             frame = pl.read_csv(path, infer_schema=False, raise_if_empty=False, encoding="utf8")
         elif suffix in (".parquet", ".pq"):
+            _check_parquet_frame(path)
             frame = pl.read_parquet(path)
         else:
             raise InvalidEventFrame(f"cannot read {str(path)!r}: the file name must end in {_SUFFIXES}")
@@ -119,6 +120,21 @@ def _read_path(path: Path, fields: tuple[str, ...]) -> tuple[pl.DataFrame, list[
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InvalidEventFrame(f"cannot read {str(path)!r} as {suffix[1:].upper()}: {detail}") from None
     return _frame_columns(frame, path.name, fields)
+
+
+def _check_parquet_frame(path: Path) -> None:
+    """A Parquet file starts and ends with ``PAR1`` and holds a footer; anything else is
+    refused before the reader sees it (a garbage footer can abort the process)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        size = handle.seek(0, 2)
+        footer_length = -1
+        if size >= 12:
+            handle.seek(size - 8)
+            tail = handle.read(8)
+            footer_length = int.from_bytes(tail[:4], "little") if tail[4:] == b"PAR1" else -1
+    if head != b"PAR1" or not 0 < footer_length <= size - 12:
+        raise InvalidEventFrame(f"cannot read {str(path)!r} as PARQUET: it is not a Parquet file")
 
 
 def _frame_columns(

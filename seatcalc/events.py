@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -33,6 +33,7 @@ from seatcalc.wire import (
     REQUEST_FIELDS,
     STORED_FIELDS,
     check_text,
+    format_timestamp,
     loads_json,
     parse_timestamp,
 )
@@ -46,19 +47,6 @@ __all__ = [
     "new_event_id",
     "parse_timestamp",
 ]
-
-
-def format_timestamp(instant: datetime) -> str:
-    """A UTC instant as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
-
-    >>> format_timestamp(datetime(2022, 10, 1, tzinfo=UTC))
-    '2022-10-01T00:00:00Z'
-    """
-    instant = instant.astimezone(UTC)
-    text = instant.strftime("%Y-%m-%dT%H:%M:%S")
-    if instant.microsecond:
-        text += f".{instant.microsecond:06d}"
-    return text + "Z"
 
 
 Text = Annotated[str, BeforeValidator(check_text)]

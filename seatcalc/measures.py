@@ -16,12 +16,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
-from seatcalc.errors import InvalidArgument, InvalidSchedule
-from seatcalc.events import parse_timestamp
+from seatcalc.errors import InvalidSchedule
 from seatcalc.frames import (
     ALIAS,
     EVENT_ID,
@@ -42,6 +41,7 @@ from seatcalc.supersession import (
     resolve,
     with_receipt_order,
 )
+from seatcalc.wire import instant_argument
 
 __all__ = ["Schedules", "billable_seats", "seat_balances"]
 
@@ -626,27 +626,6 @@ def billable_seats(
     return eager_or_lazy(events, lambda frame: _billable(frame, schedule, until, supersede_by))
 
 
-def _instant_argument(name: str, value: object) -> datetime | None:
-    """``None``, an aware ``datetime`` or an RFC 3339 string → a UTC instant (or ``None``)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return parse_timestamp(value)
-        except ValueError as error:
-            raise InvalidArgument.for_value(name, value, str(error)) from None
-    if not isinstance(value, datetime):
-        kind = "a date" if isinstance(value, date) else f"of type {type(value).__name__}"
-        hint = "give an aware datetime or an RFC 3339 string such as '2025-01-01T00:00:00Z'"
-        raise InvalidArgument.for_value(name, value, f"is {kind}; {hint}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidArgument.for_value(name, value, "is a naive datetime; give an aware instant")
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise InvalidArgument.for_value(name, value, "is outside the years 1-9999 in UTC") from None
-
-
 def seat_balances(
     events: FrameT,
     at: datetime | str | None = None,
@@ -668,7 +647,7 @@ def seat_balances(
     >>> seat_balances(events, datetime(2025, 1, 3, tzinfo=UTC))["total"].to_list()
     [2]
     """
-    instant = _instant_argument("at", at)
+    instant = None if at is None else instant_argument("at", at)
     check_policy(supersede_by)
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from seatcalc.errors import InvalidJson, InvalidSeatEvent, Problem
+from seatcalc.errors import InvalidArgument, InvalidJson, InvalidSeatEvent, Problem
 
 __all__ = [
     "FIRST_MICROS",
@@ -47,7 +47,10 @@ __all__ = [
     "TEXT_RULES",
     "TOTAL_RULES",
     "check_text",
+    "format_timestamp",
+    "instant_argument",
     "instant_reason",
+    "is_valid_unicode",
     "loads_json",
     "parse_timestamp",
     "record_columns",
@@ -128,14 +131,23 @@ def _check_depth_and_text(value: Any) -> None:
                 stack.extend((child, depth + 1) for child in item)
 
 
+def is_valid_unicode(text: str) -> bool:
+    """Whether ``text`` holds no lone surrogate (so it can be written as UTF-8)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_SURROGATE = "holds a lone surrogate, which is not valid Unicode"
+
+
 def _check_unicode(text: str) -> None:
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidJson(
-                f"the text {text!r} holds a lone surrogate, which is not valid Unicode"
-            ) from None
+    if not is_valid_unicode(text):
+        raise InvalidJson(f"the text {text!r} {_SURROGATE}")
 
 
 def loads_json(data: str | bytes | bytearray) -> Any:
@@ -272,8 +284,8 @@ def timestamp_problems(frame: pl.DataFrame, column: str, reason: str) -> pl.Seri
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _one_row(column: str, value: object, dtype: pl.DataType) -> pl.DataFrame:
-    return pl.DataFrame({column: pl.Series([value], dtype=dtype)})
+def _one_row(column: str, text: str) -> pl.DataFrame:
+    return pl.DataFrame({column: pl.Series([text], dtype=pl.String)})
 
 
 def parse_timestamp(value: object) -> datetime:
@@ -288,11 +300,34 @@ def parse_timestamp(value: object) -> datetime:
     text, reason = _timestamp_text(value)
     if text is None:
         raise InvalidSeatEvent(reason)
-    checked = with_instants(_one_row("t", text, pl.String()), "t", micros="m", reason="r")
+    checked = with_instants(_one_row("t", text), "t", micros="m", reason="r")
     why = timestamp_problems(checked, "t", "r")[0]
     if why is not None:
         raise InvalidSeatEvent(why)
     return _EPOCH + timedelta(microseconds=checked["m"][0])
+
+
+def format_timestamp(instant: datetime) -> str:
+    """A UTC instant in the wire form ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
+
+    >>> format_timestamp(datetime(2022, 10, 1, tzinfo=UTC))
+    '2022-10-01T00:00:00Z'
+    """
+    instant = instant.astimezone(UTC)
+    text = instant.strftime("%Y-%m-%dT%H:%M:%S")
+    if instant.microsecond:
+        text += f".{instant.microsecond:06d}"
+    return text + "Z"
+
+
+def instant_argument(name: str, value: object, error: type[InvalidArgument] = InvalidArgument) -> datetime:
+    """An instant given as a function argument (``at=``, a list filter): an RFC 3339 string
+    or an aware ``datetime``, by the timestamp rule, as a UTC instant; otherwise ``error``
+    naming the argument (``at='2025-01-01': is a date only; …``)."""
+    try:
+        return parse_timestamp(value)
+    except InvalidSeatEvent as problem:
+        raise error.for_value(name, value, str(problem)) from None
 
 
 def _show(value: object) -> str:
@@ -304,11 +339,7 @@ def _timestamp_text(value: object) -> tuple[str | None, str]:
     """The text the timestamp rule reads: a string as it is, an aware ``datetime`` as its
     UTC instant in the wire form; ``(None, reason)`` for anything else."""
     if isinstance(value, str):
-        try:
-            _check_unicode(value)
-        except InvalidJson as error:
-            return None, str(error).replace(f"the text {value!r} holds", "holds")
-        return value, ""
+        return (value, "") if is_valid_unicode(value) else (None, _SURROGATE)
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             return None, "is a naive datetime; give it a time zone (e.g. tzinfo=UTC)"
@@ -316,7 +347,7 @@ def _timestamp_text(value: object) -> tuple[str | None, str]:
             instant = value.astimezone(UTC)
         except OverflowError:
             return None, INSTANT_RANGE
-        return instant.strftime("%Y-%m-%dT%H:%M:%S") + f".{instant.microsecond:06d}Z", ""
+        return format_timestamp(instant), ""
     return None, f"must be an RFC 3339 date-time string (or an aware datetime), not {type(value).__name__}"
 
 
@@ -337,11 +368,9 @@ def text_problem(value: object) -> str | None:
     """Why ``value`` breaks the text rule, or ``None``."""
     if not isinstance(value, str):
         return f"must be a string, not {type(value).__name__}"
-    try:
-        _check_unicode(value)
-    except InvalidJson:
-        return "holds a lone surrogate, which is not valid Unicode"
-    frame = _one_row("t", value, pl.String())
+    if not is_valid_unicode(value):
+        return _SURROGATE
+    frame = _one_row("t", value)
     flags = frame.select(rule(pl.col("t")).alias(str(i)) for i, (_, rule) in enumerate(TEXT_RULES)).row(0)
     for (reason, _), bad in zip(TEXT_RULES, flags, strict=True):
         if bad:
@@ -405,11 +434,8 @@ def record_columns(
                     value = text
             elif value is not None:
                 wrong = None if isinstance(value, str) else f"must be a string, not {_json_kind(value)}"
-                if wrong is None:
-                    try:
-                        _check_unicode(value)
-                    except InvalidJson:
-                        wrong = "holds a lone surrogate, which is not valid Unicode"
+                if wrong is None and not is_valid_unicode(value):
+                    wrong = _SURROGATE
                 if wrong is not None:
                     problems.append(Problem(index, name, wrong, value))
                     value = None

@@ -27,7 +27,7 @@ from seatcalc.ledger.pages import (
 )
 from seatcalc.ledger.store import SEGMENT_COLUMNS, LedgerStore, Row, from_micros, to_micros
 from seatcalc.measures import seat_balances
-from seatcalc.supersession import SupersedeBy
+from seatcalc.supersession import POLICIES, SupersedeBy
 
 __all__ = ["EVENT_COLUMNS", "MAX_BUSY_TIMEOUT", "SeatLedger"]
 
@@ -363,7 +363,7 @@ class SeatLedger:
                 with an offset, or ``supersede_by`` is not a policy.
         """
         instant = None if at is None else check_instant("at", at)
-        if supersede_by not in ("eventTimestamp", "received"):
+        if supersede_by not in POLICIES:
             raise InvalidLedgerArgument.for_value(
                 "supersede_by", supersede_by, "must be 'eventTimestamp' or 'received'"
             )

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,8 +33,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from seatcalc.events import MAX_TEXT, SeatEvent, parse_timestamp
+from seatcalc.events import MAX_TEXT, SeatEvent
 from seatcalc.ledger.errors import InvalidLedgerArgument
+from seatcalc.wire import instant_argument, text_problem
 
 __all__ = [
     "MAX_LIMIT",
@@ -102,29 +102,20 @@ def decode_cursor(name: str, cursor: object) -> str:
 
 
 def check_instant(name: str, value: object) -> datetime:
-    """An aware ``datetime`` or an RFC 3339 string (:func:`seatcalc.events.parse_timestamp`)
-    → its UTC instant, or :class:`InvalidLedgerArgument` naming ``name``."""
-    try:
-        return parse_timestamp(value)
-    except (ValueError, TypeError, OverflowError) as error:
-        raise InvalidLedgerArgument.for_value(name, value, str(error)) from None
+    """An aware ``datetime`` or an RFC 3339 string → its UTC instant, by the timestamp rule
+    (:func:`seatcalc.wire.instant_argument`), or :class:`InvalidLedgerArgument` naming ``name``."""
+    return instant_argument(name, value, InvalidLedgerArgument)
 
 
 def check_text(name: str, value: object) -> str:
-    """A non-empty ``str`` of at most ``MAX_TEXT`` characters, without control characters
-    or lone surrogates (text a seat event can hold), or :class:`InvalidLedgerArgument`."""
+    """Text a seat event can hold, by the one text rule (:func:`seatcalc.wire.text_problem`),
+    or :class:`InvalidLedgerArgument` naming ``name``."""
+    reason = text_problem(value)
+    if reason is None:
+        return value  # type: ignore[return-value]
     if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
-        raise InvalidLedgerArgument.for_value(name, value, f"must be a string of 1 to {MAX_TEXT} characters")
-    if not value.isprintable():  # cheap test first: most text is printable
-        for char in value:
-            category = unicodedata.category(char)
-            if category == "Cc":
-                raise InvalidLedgerArgument.for_value(name, value, f"contains the control character {char!r}")
-            if category == "Cs":
-                raise InvalidLedgerArgument.for_value(
-                    name, value, f"contains the lone surrogate {char!r}; text must be valid Unicode"
-                )
-    return value
+        reason = f"must be a string of 1 to {MAX_TEXT} characters"
+    raise InvalidLedgerArgument.for_value(name, value, reason)
 
 
 def _optional_text(name: str, value: object) -> str | None:

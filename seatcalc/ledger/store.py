@@ -46,6 +46,7 @@ from seatcalc.frames import ALIAS, EVENT_ID, INSTANT, RECEIVED, SEAT_TYPE, TIMES
 from seatcalc.ledger import errors
 from seatcalc.ledger.errors import InvalidLedgerArgument, translating
 from seatcalc.ledger.pages import ListQuery
+from seatcalc.wire import is_valid_unicode
 
 __all__ = [
     "AFTER_WRITE",
@@ -276,7 +277,7 @@ class LedgerStore:
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, event_id: str) -> Row | None:
-        if not _encodable(event_id):
+        if not is_valid_unicode(event_id):
             return None  # no stored id holds a lone surrogate
         with self._connection() as conn:
             key = self._lookup_key(conn)
@@ -420,19 +421,11 @@ class LedgerStore:
         return int(found[0])
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _check_encodable(**texts: str) -> None:
     """SQLite stores UTF-8: text with a lone surrogate is refused before it reaches it."""
     for name, text in texts.items():
-        if not _encodable(text):
-            bad = next(char for char in text if not _encodable(char))
+        if not is_valid_unicode(text):
+            bad = next(char for char in text if not is_valid_unicode(char))
             raise InvalidLedgerArgument.for_value(
                 name, text, f"contains the lone surrogate {bad!r}; text must be valid Unicode"
             )

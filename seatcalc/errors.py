@@ -23,9 +23,25 @@ __all__ = [
     "Problem",
     "SeatEventNotFound",
     "SeatcalcError",
+    "shown",
 ]
 
 _SHOWN = 5  # offending rows quoted in a message; the count covers all of them
+
+
+_QUOTED = 80  # characters of a bad value a message quotes
+
+
+def shown(value: object) -> str:
+    """A bad value as a message quotes it: its ``repr``, cut to 80 characters (a 5000-digit
+    number is not echoed whole, and an int too long for ``str`` does not fail the message)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>"
+    try:
+        text = repr(value)
+    except ValueError:  # holds an int too long for str()
+        return f"<a {type(value).__name__} too large to show>"
+    return text if len(text) <= _QUOTED else text[: _QUOTED - 3] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +55,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"row {self.row}: " if self.row is not None else ""
-        shown = "" if self.value is None else f" (got {self.value!r})"
-        return f"{where}{self.field}: {self.reason}{shown}"
+        quoted = "" if self.value is None else f" (got {shown(self.value)})"
+        return f"{where}{self.field}: {self.reason}{quoted}"
 
 
 class SeatcalcError(Exception):

@@ -88,7 +88,7 @@ from pydantic import (
     model_validator,
 )
 
-from seatcalc.errors import InvalidArgument, InvalidJson, InvalidPrice, Problem
+from seatcalc.errors import InvalidArgument, InvalidJson, InvalidPrice, Problem, shown
 from seatcalc.events import MAX_TOTAL, Text
 from seatcalc.frames import ALIAS, SEAT_TYPE, FrameT, eager_or_lazy
 from seatcalc.measures import DAY, DAYS, KID, PERIOD, PERIOD_END, PERIOD_START, Schedules, pricing_timeline
@@ -335,30 +335,9 @@ def _problems(error: ValidationError) -> list[Problem]:
         reason = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "is not a field of a seat price (unknown fields are rejected)"
-        value = None if item["type"] == "missing" else _Shown.of(item.get("input"))
+        value = None if item["type"] == "missing" else item.get("input")
         problems.append(Problem(row=None, field=where or "(price)", reason=reason, value=value))
     return problems
-
-
-class _Shown:
-    """A bad value as a message quotes it: its ``repr``, cut to 80 characters (a 5000-digit
-    number is not echoed whole, and an int too long for ``str`` does not fail the message)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    @classmethod
-    def of(cls, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
-            return cls(f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>")
-        try:
-            text = repr(value)
-        except ValueError:  # holds an int too long for str()
-            return cls(f"<a {type(value).__name__} too large to show>")
-        return value if len(text) <= 80 else cls(text[:77] + "…")
 
 
 class _PriceProblems(ValueError):
@@ -674,7 +653,7 @@ def _price_list(items: object, where: str = "") -> list[SeatPrice]:
             prices.append(item)
             continue
         if not isinstance(item, Mapping):
-            raise InvalidPrice(f"{where}price {index} is not a JSON object: {item!r}"[:300])
+            raise InvalidPrice(f"{where}price {index} is not a JSON object: {shown(item)}")
         try:
             prices.append(SeatPrice.model_validate(item))
         except InvalidPrice as error:
@@ -720,7 +699,7 @@ def _price_book(prices: object) -> _PriceBook:
     for alias, items in prices.items():
         reason = text_problem(alias)
         if reason is not None:
-            raise InvalidPrice(f"prices: the customerAlias {alias!r} {reason}"[:300])
+            raise InvalidPrice(f"prices: the customerAlias {shown(alias)} {reason}")
         lists.append(_price_list(items, f"customer {alias!r}: "))
         if alias == EVERY_OTHER_CUSTOMER:
             default = len(lists) - 1

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from seatcalc.errors import InvalidArgument, InvalidJson, InvalidSeatEvent, Problem
+from seatcalc.errors import InvalidArgument, InvalidJson, InvalidSeatEvent, Problem, shown
 
 __all__ = [
     "FIRST_MICROS",
@@ -330,11 +330,6 @@ def instant_argument(name: str, value: object, error: type[InvalidArgument] = In
         raise error.for_value(name, value, str(problem)) from None
 
 
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "…"
-
-
 def _timestamp_text(value: object) -> tuple[str | None, str]:
     """The text the timestamp rule reads: a string as it is, an aware ``datetime`` as its
     UTC instant in the wire form; ``(None, reason)`` for anything else."""
@@ -451,7 +446,7 @@ def record_columns(
 
 
 def _field_name(name: object) -> str:
-    return name if isinstance(name, str) and name.isprintable() and len(name) <= 80 else _show(name)
+    return name if isinstance(name, str) and name.isprintable() and len(name) <= 80 else shown(name)
 
 
 def _json_kind(value: object) -> str:

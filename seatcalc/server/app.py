@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from seatcalc.errors import SeatcalcError
 from seatcalc.server.deps import Server
 from seatcalc.server.errors import API_VERSION, UnrecognisedApiVersion, error_body, problem_body, status_of
+from seatcalc.server.responses import dump
 from seatcalc.server.routes import balances, billing, events
-from seatcalc.server.wire import dump
 
 __all__ = ["DB_ENV", "app_from_env", "create_app"]
 

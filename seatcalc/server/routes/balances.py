@@ -8,8 +8,8 @@ import polars as pl
 from fastapi import APIRouter, Query, Response
 
 from seatcalc.server.deps import Caller
+from seatcalc.server.responses import customer_balances, dump
 from seatcalc.server.routes.docs import ERRORS
-from seatcalc.server.wire import customer_balances, dump
 
 __all__ = ["router"]
 

@@ -16,8 +16,8 @@ from seatcalc.periods import BillingSchedule
 from seatcalc.pricing import ROUNDING_MODES, SeatPrice, price_seats
 from seatcalc.server.deps import Account, Caller, read_json
 from seatcalc.server.errors import BadRequest
+from seatcalc.server.responses import dump, frame_items
 from seatcalc.server.routes.docs import ERRORS, WRITE_ERRORS, json_body
-from seatcalc.server.wire import dump, frame_items
 
 __all__ = ["router"]
 

@@ -15,8 +15,8 @@ from seatcalc.ledger.pages import SeatEventPage
 from seatcalc.server.deps import BATCH_LIMIT, Account, Caller, read_json
 from seatcalc.server.errors import BadRequest, IdempotencyConflict
 from seatcalc.server.records import IdempotencyRace, StoredResponse, fingerprint
+from seatcalc.server.responses import dump, event_json, stored_events
 from seatcalc.server.routes.docs import ERRORS, NOT_FOUND, WRITE_ERRORS, json_body, request_schema
-from seatcalc.server.wire import dump, event_json, stored_events
 
 __all__ = ["router"]
 

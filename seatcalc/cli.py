@@ -53,9 +53,10 @@ from seatcalc.pricing import (
     CURRENCY_MINOR_UNITS,
     ROUNDING_MODES,
     UNPRICED_POLICIES,
+    describe_unpriced,
     load_prices,
     price_seats,
-    unpriced_seat_types,
+    price_seats_and_unpriced,
 )
 from seatcalc.server.cli import add_commands
 from seatcalc.wire import loads_json
@@ -432,25 +433,22 @@ def _bill(args: argparse.Namespace) -> int:
 def _charges(args: argparse.Namespace) -> int:
     prices = load_prices(Path(args.prices))
     events, schedule = _bill_events(args), _schedule(args)
-    if args.unpriced == "skip":  # say which seat types get no lines (with "error" price_seats raises)
-        missing = unpriced_seat_types(
-            events, schedule, prices, until=args.until, supersede_by=args.supersede_by
-        ).select("customerAlias", "seatType")
+    if args.unpriced == "skip":  # price once, and say which seat types get no lines
+        lines, missing = price_seats_and_unpriced(
+            events, schedule, prices, until=args.until, supersede_by=args.supersede_by, rounding=args.rounding
+        )
         if missing.height:
-            named = [f"{alias}/{seat}" for alias, seat in missing.rows()]
-            shown = ", ".join(named[:5]) + (f", and {len(named) - 5} more" if len(named) > 5 else "")
-            noun = "seat type" if len(named) == 1 else "seat types"
-            warning = f"no price for {len(named)} {noun} with events: {shown}"
-            print(f"seatcalc charges: warning: {warning}", file=sys.stderr)
-    lines = price_seats(
-        events,
-        schedule,
-        prices,
-        until=args.until,
-        supersede_by=args.supersede_by,
-        rounding=args.rounding,
-        unpriced=args.unpriced,
-    )
+            print(f"seatcalc charges: warning: {describe_unpriced(missing)}", file=sys.stderr)
+    else:  # "error": price_seats raises naming them
+        lines = price_seats(
+            events,
+            schedule,
+            prices,
+            until=args.until,
+            supersede_by=args.supersede_by,
+            rounding=args.rounding,
+            unpriced=args.unpriced,
+        )
     # on screen, each amount shows its own currency's minor unit (JPY 1500, KWD 1.250)
     minor = pl.col("currency").replace_strict(CURRENCY_MINOR_UNITS, return_dtype=pl.Int64)
     as_text = pl.coalesce(
@@ -781,8 +779,7 @@ def _explain(error: Exception) -> tuple[int, str]:
     if isinstance(error, OverflowError):
         return EXIT_BAD_INPUT, f"a date or number is out of range: {error}"
     return EXIT_BUG, (
-        f"unexpected {type(error).__name__}: {error} — this is a bug; "
-        "SEATCALC_DEBUG=1 shows the traceback"
+        f"unexpected {type(error).__name__}: {error} — this is a bug; SEATCALC_DEBUG=1 shows the traceback"
     )
 
 

@@ -75,7 +75,7 @@ from decimal import (
 )
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Self, TypeVar, get_args
+from typing import Annotated, Any, Self, TypeVar
 
 import polars as pl
 from pydantic import (
@@ -93,7 +93,7 @@ from seatcalc.events import MAX_TOTAL, Text
 from seatcalc.frames import ALIAS, SEAT_TYPE, FrameT, eager_or_lazy
 from seatcalc.measures import DAY, DAYS, KID, PERIOD, PERIOD_END, PERIOD_START, Schedules, pricing_timeline
 from seatcalc.periods import Until
-from seatcalc.supersession import SupersedeBy
+from seatcalc.supersession import SupersedeBy, check_policy
 from seatcalc.wire import loads_json, text_problem
 
 __all__ = [
@@ -108,8 +108,10 @@ __all__ = [
     "SeatPrice",
     "SeatUsageTier",
     "TierMode",
+    "describe_unpriced",
     "load_prices",
     "price_seats",
+    "price_seats_and_unpriced",
     "unpriced_seat_types",
 ]
 
@@ -1017,22 +1019,24 @@ def _check_arguments(supersede_by: object, rounding: object, unpriced: object) -
         raise InvalidArgument.for_value(
             "rounding", rounding, f"must be a decimal rounding mode: one of {', '.join(ROUNDING_MODES)}"
         )
-    if not isinstance(supersede_by, str) or supersede_by not in get_args(SupersedeBy):
-        raise InvalidArgument.for_value(
-            "supersede_by", supersede_by, "must be 'eventTimestamp' or 'received'"
-        )
+    check_policy(supersede_by)
     if not isinstance(unpriced, str) or unpriced not in UNPRICED_POLICIES:
         raise InvalidArgument.for_value("unpriced", unpriced, "must be 'skip' or 'error'")
 
 
-def _unpriced_error(missing: pl.DataFrame) -> InvalidPrice:
-    """``"no price for 3 seat types with events (customerAlias/seatType): acme/viewer, …"``."""
-    shown = ", ".join(f"{alias}/{seat}" for alias, seat in missing.select(ALIAS, SEAT_TYPE).head(5).rows())
+def describe_unpriced(missing: pl.DataFrame, label: str = "") -> str:
+    """``"no price for 3 seat types with events: acme/viewer, …, and K more"`` for the keys
+    of :func:`unpriced_seat_types` (``label`` goes before the colon)."""
+    named = ", ".join(f"{alias}/{seat}" for alias, seat in missing.select(ALIAS, SEAT_TYPE).head(5).rows())
     more = f", and {missing.height - 5} more" if missing.height > 5 else ""
     noun = "seat type" if missing.height == 1 else "seat types"
+    return f"no price for {missing.height} {noun} with events{label}: {named}{more}"
+
+
+def _unpriced_error(missing: pl.DataFrame) -> InvalidPrice:
     return InvalidPrice(
-        f"no price for {missing.height} {noun} with events (customerAlias/seatType): {shown}{more}; "
-        "add them to the prices, or pass unpriced='skip' to leave them without lines"
+        describe_unpriced(missing, " (customerAlias/seatType)")
+        + "; add them to the prices, or pass unpriced='skip' to leave them without lines"
     )
 
 
@@ -1101,6 +1105,27 @@ def price_seats(
         return done.lazy()
 
     return eager_or_lazy(events, compute)
+
+
+def price_seats_and_unpriced(
+    events: pl.DataFrame | pl.LazyFrame,
+    schedule: Schedules,
+    prices: Prices,
+    *,
+    until: Until = None,
+    supersede_by: SupersedeBy = "eventTimestamp",
+    rounding: str = ROUND_HALF_UP,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(lines, unpriced)`` in one pass: what :func:`price_seats` with ``unpriced="skip"``
+    and :func:`unpriced_seat_types` return, computed together (the periods once).
+
+    Raises what :func:`price_seats` raises.
+    """
+    _check_arguments(supersede_by, rounding, "skip")
+    book = _price_book(prices)
+    lines, missing = _lines(events.lazy(), schedule, book, until, supersede_by, rounding)
+    done, unpriced = pl.collect_all([lines, missing])
+    return done, unpriced
 
 
 def unpriced_seat_types(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from seatcalc.ledger import ledger as ledger_module
 from seatcalc.ledger.pages import ListQuery
 from seatcalc.ledger.store import APPLICATION_ID, SCHEMA_VERSION, LedgerStore
 from tests import ledger_worker
+from tests.test_ledger import T0, wire
+from tests.test_ledger_processes import raw
 
 ROOT = Path(__file__).parent.parent
 BUILTINS = (ValueError, TypeError, LookupError, OSError)
@@ -42,32 +43,7 @@ LIST_ARGUMENTS = (
     "after",
     "before",
 )
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
 MAX_BUSY_TIMEOUT = 2_147_483  # seconds: 2**31 - 1 ms, SQLite's C int, rounded down
-
-
-def wire(i: int, **fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "customerEventId": f"evt-{i}",
-        "customerAlias": f"cust-{i % 3}",
-        "seatType": ("admin", "editor")[i % 2],
-        "eventTimestamp": (T0 + timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "total": i,
-    }
-    body.update(fields)
-    return body
-
-
-def raw(path: Path, *statements: str) -> list[tuple[object, ...]]:
-    """Run statements on a plain sqlite3 connection; the rows of the last one."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        rows: list[tuple[object, ...]] = []
-        for statement in statements:
-            rows = conn.execute(statement).fetchall()
-        return rows
-    finally:
-        conn.close()
 
 
 def assert_is_a_ledger(path: Path) -> None:

@@ -32,6 +32,7 @@ from seatcalc.wire import (
     MAX_TOTAL,
     REQUEST_FIELDS,
     STORED_FIELDS,
+    check_record,
     check_text,
     format_timestamp,
     loads_json,
@@ -114,9 +115,7 @@ class _WireModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _wire_rules(cls, data: Any) -> Any:
-        """Every value through the rules of :mod:`seatcalc.wire`, as a batch row would go."""
-        from seatcalc.io import load_events  # io reads frames, which read these models' rules
-
+        """Every value through the rules of :mod:`seatcalc.wire` (:func:`~seatcalc.wire.check_record`)."""
         if not isinstance(data, Mapping):
             kind = "null" if data is None else type(data).__name__
             raise InvalidSeatEvent.from_problems(
@@ -127,17 +126,15 @@ class _WireModel(BaseModel):
         record = {
             by_name.get(key, key) if isinstance(key, str) else key: value for key, value in data.items()
         }
-        good, problems = load_events([record], fields=cls._wire_fields)
+        values, problems = check_record(record, fields=cls._wire_fields)
         problems += [
             Problem(None, name, "is missing")
             for name in cls._required
             if record.get(name) is None and not any(p.field == name for p in problems)
         ]
         if problems:
-            unplaced = [Problem(None, p.field, p.reason, p.value) for p in problems]
-            raise InvalidSeatEvent.from_problems(unplaced)
-        row = good.row(0, named=True)
-        return {alias: row[alias] for alias in names if row.get(alias) is not None}
+            raise InvalidSeatEvent.from_problems(problems)
+        return {alias: values[alias] for alias in names if values.get(alias) is not None}
 
     def __init__(self, /, **data: Any) -> None:
         try:

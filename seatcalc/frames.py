@@ -70,7 +70,6 @@ _SHOWN_ROWS = 5
 _ROW = "__row"
 _TEXT = "__timestampText"
 _REASON = "__timestampReason"
-_PARSED = "__timestampMicros"
 _PARSED_REASON = "(the timestamp rule)"
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -126,11 +125,11 @@ def _row_checks(schema: pl.Schema) -> dict[tuple[str, str], pl.Expr]:
         if name not in schema or schema[name] == pl.Null:
             continue
         text = pl.col(name).cast(pl.String)
-        for reason, rule in TEXT_RULES:
+        for reason, rule, _ in TEXT_RULES:
             checks[(name, reason)] = rule(text)
     if ACCOUNT in schema:
         checks[(ACCOUNT, "is null")] = pl.col(ACCOUNT).is_null()
-    for reason, rule in TOTAL_RULES:
+    for reason, rule, _ in TOTAL_RULES:
         checks[(TOTAL, reason)] = rule(pl.col(TOTAL))
     if _REASON in schema:  # timestamps given as text: the rule's own reasons
         checks[(TIMESTAMP, "is null")] = pl.col(TIMESTAMP).is_null() & pl.col(_REASON).is_null()
@@ -218,7 +217,7 @@ def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     return canonical(events), span
 
 
-def canonical(events: pl.LazyFrame) -> pl.LazyFrame:
+def canonical(events: FrameT) -> FrameT:
     """The SPEC §1 columns in canonical dtypes (text String, ``eventTimestamp`` UTC µs,
     ``total`` and ``receivedSeq`` Int64, ``customerEventId`` present); rows unchecked."""
     events = parse_text_timestamps(events)
@@ -235,7 +234,8 @@ def canonical(events: pl.LazyFrame) -> pl.LazyFrame:
     if ACCOUNT in schema:
         columns.append(pl.col(ACCOUNT).cast(pl.String))
     helpers = [name for name in (_TEXT, _REASON) if name in schema]
-    return events.with_columns(columns).drop(helpers)
+    done = events.lazy().with_columns(columns).drop(helpers)
+    return done.collect(engine="in-memory") if isinstance(events, pl.DataFrame) else done
 
 
 def parse_text_timestamps(events: FrameT) -> FrameT:
@@ -246,17 +246,17 @@ def parse_text_timestamps(events: FrameT) -> FrameT:
     if dtype not in (pl.String, pl.Null):
         return events
     events = events.with_columns(pl.col(TIMESTAMP).cast(pl.String).alias(_TEXT))
-    return (
-        with_instants(events, _TEXT, micros=_PARSED, reason=_REASON)
-        .with_columns(pl.from_epoch(_PARSED, time_unit="us").dt.replace_time_zone("UTC").alias(TIMESTAMP))
-        .drop(_PARSED)
-    )
+    return with_instants(events, _TEXT, instant=TIMESTAMP, reason=_REASON)
 
 
 def row_problems(
-    events: pl.LazyFrame, checks: dict[tuple[str, str], pl.Expr] | None = None, *, limit: int | None = None
+    events: FrameT,
+    checks: dict[tuple[str, str], pl.Expr] | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[Problem]:
-    """Every bad value of every bad row, in row order (the first ``limit`` rows at fault)."""
+    """Every bad value of every bad row, in row order (the first ``limit`` rows at fault),
+    found in one query."""
     events = parse_text_timestamps(events)
     checks = checks if checks is not None else _row_checks(events.collect_schema())
     flags = [expr.fill_null(False).alias(f"__bad{i}") for i, expr in enumerate(checks.values())]
@@ -265,13 +265,9 @@ def row_problems(
     quoted = [pl.col(TIMESTAMP).cast(pl.String)] if TIMESTAMP in names else []
     if _TEXT in names:
         quoted = [pl.col(_TEXT).alias(TIMESTAMP)]
-    bad = (
-        events.with_row_index(_ROW)
-        .with_columns(flags)
-        .filter(pl.any_horizontal(f"__bad{i}" for i in range(len(flags))))
-        .sort(_ROW)
-    )
-    rows = (bad.head(limit) if limit is not None else bad).collect()
+    at_fault = pl.any_horizontal(f"__bad{i}" for i in range(len(flags)))
+    bad = events.lazy().with_row_index(_ROW).with_columns(flags).filter(at_fault).sort(_ROW)
+    rows = (bad.head(limit) if limit is not None else bad).collect(engine="in-memory")  # a few rows
     if _TEXT in names:
         rows = rows.with_columns(timestamp_problems(rows, _TEXT, _REASON))
     rows = rows.with_columns(quoted)  # years past 9999 cannot become Python datetimes

@@ -23,6 +23,7 @@ from seatcalc.frames import (
     TIMESTAMP,
     TOTAL,
     canonical,
+    parse_text_timestamps,
     row_problems,
     schema_problems,
 )
@@ -199,15 +200,15 @@ def load_events(
     schema_errors = schema_problems(frame.schema)
     if schema_errors:
         raise FrameSchemaError.from_problems(schema_errors, frame.columns)
-    checked = canonical_or_text(frame)
+    checked = parse_text_timestamps(canonical_or_text(frame))  # eager: a file or a batch in hand
     problems += [
         Problem(int(checked[_ROW][p.row]) if p.row is not None else None, p.field, p.reason, p.value)
-        for p in row_problems(checked.lazy())
+        for p in row_problems(checked)
     ]
     problems = _first_causes(problems)
     bad_rows = sorted({p.row for p in problems if p.row is not None})
-    good = checked.filter(~pl.col(_ROW).is_in(bad_rows))
-    good = canonical(good.lazy()).collect().rename({_ROW: "sourceRow"})  # every row checked above
+    good = checked.filter(~pl.col(_ROW).is_in(bad_rows)) if bad_rows else checked
+    good = canonical(good).rename({_ROW: "sourceRow"})  # every row checked above
     return good, problems
 
 

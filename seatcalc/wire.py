@@ -18,14 +18,18 @@ through this module, so one value gets one verdict everywhere:
   ``9999-12-31T23:59:59.999999Z``. Digits are ASCII digits.
 - **Totals** (:data:`TOTAL_RULES`): ``0 ≤ total ≤ 2_147_483_647``.
 
-The rules are polars expressions, so a batch of ten million rows is checked vectorised; a
-single value (:func:`parse_timestamp`, :func:`check_text`) is checked by the same
-expressions on a one-row frame.
+Each rule is written here once, as data: a regular expression or a comparison, with its
+reason. A frame (a file, a batch, ten million rows) is checked by the polars half of each
+rule, vectorised; a single request by the Python half on its values
+(:func:`check_record`, :func:`parse_timestamp`), since a polars query per request would
+cost milliseconds. ``tests/test_wire_paths.py`` feeds the same fuzzed values to both and
+asserts one verdict, one instant and one reason.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -46,6 +50,7 @@ __all__ = [
     "STORED_FIELDS",
     "TEXT_RULES",
     "TOTAL_RULES",
+    "check_record",
     "check_text",
     "format_timestamp",
     "instant_argument",
@@ -71,18 +76,34 @@ INSTANT_RANGE = "is outside 1970-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z
 MAX_JSON_DEPTH = 64
 _MAX_NUMBER_CHARS = 40
 
-TEXT_RULES: tuple[tuple[str, Callable[[pl.Expr], pl.Expr]], ...] = (
-    ("is empty", lambda text: text.str.len_bytes() == 0),
-    (f"is longer than {MAX_TEXT} characters", lambda text: text.str.len_chars() > MAX_TEXT),
-    ("contains a control character", lambda text: text.str.contains(r"[\x00-\x1f\x7f-\x9f]")),
-)
-"""(reason, predicate on a String expression) for every text field: true on a bad value."""
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"  # Unicode category Cc
+_CONTROL_CHARACTER = re.compile(_CONTROL)
 
-TOTAL_RULES: tuple[tuple[str, Callable[[pl.Expr], pl.Expr]], ...] = (
-    ("is negative", lambda total: total < 0),
-    (f"is above {MAX_TOTAL}", lambda total: total > MAX_TOTAL),
+Rule = tuple[str, Callable[[pl.Expr], pl.Expr], Callable[[Any], bool]]
+"""(reason, the test on a polars column, the same test on one Python value): true on a bad
+value. A frame is checked by the first, a single request by the second; both are written
+here side by side, and ``tests/test_wire_paths.py`` fuzzes them against each other."""
+
+TEXT_RULES: tuple[Rule, ...] = (
+    ("is empty", lambda text: text.str.len_bytes() == 0, lambda text: not text),
+    (
+        f"is longer than {MAX_TEXT} characters",
+        lambda text: text.str.len_chars() > MAX_TEXT,
+        lambda text: len(text) > MAX_TEXT,
+    ),
+    (
+        "contains a control character",
+        lambda text: text.str.contains(_CONTROL),
+        lambda text: _CONTROL_CHARACTER.search(text) is not None,
+    ),
 )
-"""(reason, predicate on an integer expression) for ``total``: true on a bad value."""
+"""The rules of every text field (1–256 characters, no control character)."""
+
+TOTAL_RULES: tuple[Rule, ...] = (
+    ("is negative", lambda total: total < 0, lambda total: total < 0),
+    (f"is above {MAX_TOTAL}", lambda total: total > MAX_TOTAL, lambda total: total > MAX_TOTAL),
+)
+"""The rules of ``total`` (0 ≤ total ≤ 2_147_483_647)."""
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -233,6 +254,48 @@ _REASONS: tuple[tuple[str, str], ...] = (
 """Why a text is not a valid timestamp: the first pattern it matches, else ``_NOT_RFC3339``."""
 
 
+def _python_pattern(pattern: str) -> re.Pattern[str]:
+    """A pattern of the polars (Rust) dialect for Python's ``re``: ``$`` is the very end."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+
+_GRAMMAR = _python_pattern(_RFC3339)
+_PYTHON_REASONS = tuple((_python_pattern(pattern), reason) for pattern, reason in _REASONS)
+
+
+def _timestamp_verdict(text: str) -> tuple[datetime | None, str | None]:
+    """The timestamp rule on one text, by the same grammar, reasons and range as
+    :func:`with_instants`: ``(instant, None)`` or ``(None, reason)``."""
+    upper = text.upper()
+    instant: datetime | None = None
+    if _GRAMMAR.match(upper):
+        if upper.startswith("0000"):  # Python has no year 0; a real date there is out of range
+            try:
+                datetime.fromisoformat("2000" + upper[4:])
+            except ValueError:
+                pass
+            else:
+                return None, INSTANT_RANGE
+        try:
+            instant = datetime.fromisoformat(upper).astimezone(UTC)
+        except ValueError:
+            instant = None
+        except OverflowError:
+            return None, INSTANT_RANGE
+    if instant is None:
+        return None, next(
+            (reason for pattern, reason in _PYTHON_REASONS if pattern.search(text)), _NOT_RFC3339
+        )
+    micros = (instant - _EPOCH) // _MICROSECOND
+    if not FIRST_MICROS <= micros < SPAN_MICROS:
+        return None, INSTANT_RANGE
+    return instant, None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def instant_reason(micros: pl.Expr) -> pl.Expr:
     """The range rule on an instant (µs since the epoch): :data:`INSTANT_RANGE` or null."""
     return pl.when((micros < FIRST_MICROS) | (micros >= SPAN_MICROS)).then(pl.lit(INSTANT_RANGE))
@@ -241,32 +304,34 @@ def instant_reason(micros: pl.Expr) -> pl.Expr:
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
-def with_instants(frame: FrameT, column: str, *, micros: str, reason: str) -> FrameT:
-    """The timestamp rule, vectorised: add ``micros`` and ``reason`` for a String column.
+def with_instants(frame: FrameT, column: str, *, instant: str, reason: str) -> FrameT:
+    """The timestamp rule, vectorised: add ``instant`` and ``reason`` for a String column.
 
-    ``micros`` is the UTC instant in microseconds since the epoch (Int64) where the text is
-    valid, else null; ``reason`` is null where the text is valid (or null), else why not.
-    A text that fails the grammar gets a generic reason here; :func:`timestamp_problems`
-    tells those few apart (a date only, no offset, a leap second, …).
+    ``instant`` is the UTC instant (``Datetime("us", "UTC")``) where the text is valid,
+    else null; ``reason`` is null where the text is valid (or null), else why not. A text
+    that fails the grammar gets a generic reason here; :func:`timestamp_problems` tells
+    those few apart (a date only, no offset, a leap second, …). A DataFrame is computed in
+    one in-memory query.
     """
     upper = pl.col(column).str.to_uppercase()
-    parsed = (
-        pl.when(upper.str.contains(_RFC3339))
-        .then(upper.str.to_datetime(_FORMAT, time_zone="UTC", time_unit="us", strict=False))
-        .dt.epoch("us")
+    parsed = pl.when(upper.str.contains(_RFC3339)).then(
+        upper.str.to_datetime(_FORMAT, time_zone="UTC", time_unit="us", strict=False)
     )
     why = (
         pl.when(pl.col(column).is_null())
         .then(pl.lit(None, pl.String))
-        .when(pl.col(micros).is_null())
+        .when(pl.col(instant).is_null())
         .then(pl.lit(_NOT_RFC3339))
-        .otherwise(instant_reason(pl.col(micros)))
+        .otherwise(instant_reason(pl.col(instant).dt.epoch("us")))
     )
-    return (
-        frame.with_columns(parsed.alias(micros))
+    checked = (
+        frame.lazy()
+        .with_columns(parsed.alias(instant))
         .with_columns(why.alias(reason))
-        .with_columns(pl.when(pl.col(reason).is_null()).then(pl.col(micros)).alias(micros))
+        .with_columns(pl.when(pl.col(reason).is_null()).then(pl.col(instant)).alias(instant))
     )
+    # a frame in hand (a request, a file) is checked by the in-memory engine: no start-up cost
+    return checked.collect(engine="in-memory") if isinstance(frame, pl.DataFrame) else checked
 
 
 def timestamp_problems(frame: pl.DataFrame, column: str, reason: str) -> pl.Series:
@@ -281,13 +346,6 @@ def timestamp_problems(frame: pl.DataFrame, column: str, reason: str) -> pl.Seri
     return frame[reason].scatter(generic.arg_true(), precise)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _one_row(column: str, text: str) -> pl.DataFrame:
-    return pl.DataFrame({column: pl.Series([text], dtype=pl.String)})
-
-
 def parse_timestamp(value: object) -> datetime:
     """An RFC 3339 string or an aware ``datetime`` → the UTC instant it names.
 
@@ -300,11 +358,10 @@ def parse_timestamp(value: object) -> datetime:
     text, reason = _timestamp_text(value)
     if text is None:
         raise InvalidSeatEvent(reason)
-    checked = with_instants(_one_row("t", text), "t", micros="m", reason="r")
-    why = timestamp_problems(checked, "t", "r")[0]
-    if why is not None:
-        raise InvalidSeatEvent(why)
-    return _EPOCH + timedelta(microseconds=checked["m"][0])
+    instant, why = _timestamp_verdict(text)
+    if instant is None:
+        raise InvalidSeatEvent(str(why))
+    return instant
 
 
 def format_timestamp(instant: datetime) -> str:
@@ -365,12 +422,7 @@ def text_problem(value: object) -> str | None:
         return f"must be a string, not {type(value).__name__}"
     if not is_valid_unicode(value):
         return _SURROGATE
-    frame = _one_row("t", value)
-    flags = frame.select(rule(pl.col("t")).alias(str(i)) for i, (_, rule) in enumerate(TEXT_RULES)).row(0)
-    for (reason, _), bad in zip(TEXT_RULES, flags, strict=True):
-        if bad:
-            return reason
-    return None
+    return next((reason for reason, _, bad in TEXT_RULES if bad(value)), None)
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -394,46 +446,7 @@ def record_columns(
     problems: list[Problem] = []
     seen: set[str] = set(REQUEST_FIELDS)
     for index, record in enumerate(records):
-        if hasattr(record, "model_dump"):
-            record = record.model_dump(by_alias=True, mode="json")
-        if not isinstance(record, Mapping):
-            problems.append(Problem(index, "(row)", f"is not a JSON object but {_json_kind(record)}"))
-            record = {}
-        for name in record:
-            if name not in fields:
-                problems.append(
-                    Problem(index, _field_name(name), "is not a field of a seat event", record[name])
-                )
-            else:
-                seen.add(name)
-        for name in fields:
-            value = record.get(name)
-            if name in _INTEGER_FIELDS:
-                if value is not None and type(value) is not int:
-                    shown = float(value) if isinstance(value, Decimal) and value.is_finite() else value
-                    problems.append(
-                        Problem(index, name, f"must be a JSON integer, not {_json_kind(value)}", shown)
-                    )
-                    value = None
-                elif value is not None and not -(2**63) <= value < 2**63:
-                    limit = MAX_TOTAL if name == "total" else 2**63 - 1
-                    problems.append(
-                        Problem(index, name, f"is {'above' if value > 0 else 'below'} {limit}", value)
-                    )
-                    value = None
-            elif name == "eventTimestamp":
-                if value is not None:
-                    text, reason = _timestamp_text(value)
-                    if text is None:
-                        problems.append(Problem(index, name, reason, value))
-                    value = text
-            elif value is not None:
-                wrong = None if isinstance(value, str) else f"must be a string, not {_json_kind(value)}"
-                if wrong is None and not is_valid_unicode(value):
-                    wrong = _SURROGATE
-                if wrong is not None:
-                    problems.append(Problem(index, name, wrong, value))
-                    value = None
+        for name, value in _record_values(index, record, fields, problems, seen).items():
             columns[name].append(value)
     frame = pl.DataFrame(
         {
@@ -443,6 +456,94 @@ def record_columns(
         }
     )
     return frame, problems
+
+
+def _record_values(
+    index: int | None, record: object, fields: tuple[str, ...], problems: list[Problem], seen: set[str]
+) -> dict[str, Any]:
+    """One record's values by JSON type (the rest of the rules run on these values): a
+    value of the wrong type is reported and becomes null; an unknown field is reported."""
+    if hasattr(record, "model_dump"):
+        record = record.model_dump(by_alias=True, mode="json")
+    if not isinstance(record, Mapping):
+        problems.append(Problem(index, "(row)", f"is not a JSON object but {_json_kind(record)}"))
+        record = {}
+    for name in record:
+        if name not in fields:
+            problems.append(Problem(index, _field_name(name), "is not a field of a seat event", record[name]))
+        else:
+            seen.add(name)
+    values: dict[str, Any] = {}
+    for name in fields:
+        value = record.get(name)
+        if name in _INTEGER_FIELDS:
+            if value is not None and type(value) is not int:
+                quoted = float(value) if isinstance(value, Decimal) and value.is_finite() else value
+                problems.append(
+                    Problem(index, name, f"must be a JSON integer, not {_json_kind(value)}", quoted)
+                )
+                value = None
+            elif value is not None and not -(2**63) <= value < 2**63:
+                limit = MAX_TOTAL if name == "total" else 2**63 - 1
+                problems.append(
+                    Problem(index, name, f"is {'above' if value > 0 else 'below'} {limit}", value)
+                )
+                value = None
+        elif name == "eventTimestamp":
+            if value is not None:
+                text, reason = _timestamp_text(value)
+                if text is None:
+                    problems.append(Problem(index, name, reason, value))
+                value = text
+        elif value is not None:
+            wrong = None if isinstance(value, str) else f"must be a string, not {_json_kind(value)}"
+            if wrong is None and not is_valid_unicode(value):
+                wrong = _SURROGATE
+            if wrong is not None:
+                problems.append(Problem(index, name, wrong, value))
+                value = None
+        values[name] = value
+    return values
+
+
+_REQUIRED_FIELDS = ("customerAlias", "eventTimestamp", "seatType", "total")
+
+
+def check_record(
+    record: object, *, fields: tuple[str, ...] = REQUEST_FIELDS, required: tuple[str, ...] = _REQUIRED_FIELDS
+) -> tuple[dict[str, Any], list[Problem]]:
+    """One wire record by the rules a batch row meets (:func:`record_columns`, then the
+    text, timestamp and total rules), each evaluated on the values in Python: the values
+    (``eventTimestamp`` as its UTC instant) and every problem, sorted by field.
+
+    >>> check_record({"customerAlias": "", "seatType": "x", "eventTimestamp": "2025-01-01",
+    ...     "total": -1})[1]  # doctest: +NORMALIZE_WHITESPACE
+    [Problem(row=None, field='customerAlias', reason='is empty', value=''),
+     Problem(row=None, field='eventTimestamp', reason="is a date only; a date-time with an offset is
+     required, e.g. '2022-10-01T00:00:00Z'", value='2025-01-01'),
+     Problem(row=None, field='total', reason='is negative', value=-1)]
+    """
+    problems: list[Problem] = []
+    values = _record_values(None, record, fields, problems, set())
+    explained = {p.field for p in problems}
+    for name, value in values.items():
+        if value is None:
+            if name in required and name not in explained:
+                problems.append(Problem(None, name, "is missing"))
+        elif name in _INTEGER_FIELDS:
+            if name == "total":
+                problems += [
+                    Problem(None, name, reason, value) for reason, _, bad in TOTAL_RULES if bad(value)
+                ]
+        elif name == "eventTimestamp":
+            instant, reason = _timestamp_verdict(value)
+            if reason is not None:
+                problems.append(Problem(None, name, reason, value))
+            values[name] = instant
+        else:
+            problems += [Problem(None, name, reason, value) for reason, _, bad in TEXT_RULES if bad(value)]
+    problems.sort(key=lambda p: (p.field, p.reason))
+    return values, problems
 
 
 def _field_name(name: object) -> str:

@@ -73,6 +73,12 @@ TIMESTAMPS = st.one_of(
             "1970-01-01T00:30:00+00:30",
             "2024-02-29T12:00:00Z",
             "2025-02-29T12:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "0000-02-30T00:00:00Z",
+            "0001-01-01T00:00:00+01:00",
+            "2025-01-01T00:00:00Z\n",
+            "2025-01-01\n",
+            "2025-01-01T00:00:00\n",
         ]
     ),
     st.text(string.printable, max_size=30),
@@ -333,3 +339,22 @@ def test_ndjson_lines_that_break_json_rules_are_named_rows(tmp_path: Path) -> No
     assert rows["sourceRow"].to_list() == [0, 2]
     by_row = {p.row: p.reason for p in problems}
     assert "appears twice" in by_row[1] and "UTF-8" in by_row[3] and "too long" in by_row[4]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0000-01-01T00:00:00Z",
+        "0000-02-30T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-00:01",
+        "2025-01-01T00:00:00Z\n",
+        "2025-01-01\n",
+        "2025-01-01T00:00:00\n",
+        "2025-01-01T00:00:00.Z",
+        "2025-01-01T00:00:00+01:00:00",
+    ],
+)
+def test_edge_timestamps_get_one_verdict_per_value_and_per_batch(text: str, tmp_path: Path) -> None:
+    """The rule is evaluated per value (Python) and per batch (polars): the same answer."""
+    assert _records([text], tmp_path) == [_scalar(text)] == _frame([text], tmp_path)

@@ -59,7 +59,7 @@ from seatcalc.pricing import (
     price_seats_and_unpriced,
 )
 from seatcalc.server.cli import add_commands
-from seatcalc.wire import loads_json
+from seatcalc.wire import format_timestamp, loads_json
 
 __all__ = ["main"]
 
@@ -227,7 +227,7 @@ def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _json_value(value: object) -> object:
     if isinstance(value, datetime):
-        return _rfc3339(value)
+        return format_timestamp(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -235,13 +235,6 @@ def _json_value(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _rfc3339(instant: datetime) -> str:
-    """``2024-03-01T05:00:00Z``; microseconds only when there are some."""
-    utc = instant.astimezone(UTC) if instant.tzinfo is not None else instant
-    fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
@@ -306,39 +299,12 @@ def _schedule(args: argparse.Namespace) -> Schedules:
             raise InvalidArgument(
                 f"--schedules gives every customer its own schedule; drop {', '.join(given)}"
             )
-        schedules = _read_schedules(args.schedules)
-        for alias, item in schedules.items():
-            _within_calendar(item, args.until, f"the schedule of {alias!r}")
-        return schedules
+        return _read_schedules(args.schedules)
     if args.start is None:
         raise InvalidArgument(
             "give --start YYYY-MM-DD (with --interval, --tz, --end as needed) or --schedules FILE"
         )
-    schedule = _new_schedule("the schedule", args.start, args.interval or "1mo", args.tz or "UTC", args.end)
-    _within_calendar(schedule, args.until, "the schedule")
-    return schedule
-
-
-def _new_schedule(what: str, start: date, interval: str, zone: str, end: date | None) -> BillingSchedule:
-    try:
-        return BillingSchedule(start, interval, zone, end)
-    except SeatcalcError:
-        raise
-    except (OverflowError, ValueError) as error:
-        raise InvalidSchedule(f"{what} from {start} runs past year 9999: {error}") from None
-
-
-def _within_calendar(schedule: BillingSchedule, until: date | None, what: str) -> None:
-    """Raise :class:`InvalidSchedule` if listing the periods leaves the years 1–9999."""
-    if schedule.end is None and until is None:
-        return  # billable_seats names the missing end
-    try:
-        schedule.periods(until)
-    except SeatcalcError:
-        raise
-    except (OverflowError, ValueError) as error:
-        cutoff = f" until {until}" if until is not None else ""
-        raise InvalidSchedule(f"{what} from {schedule.start}{cutoff} runs past year 9999: {error}") from None
+    return BillingSchedule(args.start, args.interval or "1mo", args.tz or "UTC", args.end)
 
 
 def _read_schedules(name: str) -> dict[str, BillingSchedule]:
@@ -406,9 +372,10 @@ def _schedule_record(record: object) -> tuple[str, BillingSchedule]:
     for field_name, value in (("interval", interval), ("timeZone", zone)):
         if not isinstance(value, str):
             raise InvalidSchedule(f"{field_name} must be a text, got {value!r}")
-    return alias, _new_schedule(
-        f"the schedule of {alias!r}", _record_date("start", start), interval, zone, _optional_date(end)
-    )
+    try:
+        return alias, BillingSchedule(_record_date("start", start), interval, zone, _optional_date(end))
+    except InvalidSchedule as error:
+        raise InvalidSchedule(f"the schedule of {alias!r}: {error}") from None
 
 
 def _record_date(field_name: str, value: object) -> date:

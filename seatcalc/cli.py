@@ -47,7 +47,7 @@ from seatcalc.errors import InvalidArgument, InvalidJson, InvalidSchedule, Seatc
 from seatcalc.frames import EVENT_SCHEMA
 from seatcalc.io import read_events
 from seatcalc.ledger import SeatLedger
-from seatcalc.measures import Schedules, billable_seats
+from seatcalc.measures import billable_seats
 from seatcalc.periods import BillingSchedule
 from seatcalc.pricing import (
     CURRENCY_MINOR_UNITS,
@@ -58,6 +58,7 @@ from seatcalc.pricing import (
     price_seats,
     price_seats_and_unpriced,
 )
+from seatcalc.schedules import Schedules
 from seatcalc.server.cli import add_commands
 from seatcalc.wire import format_timestamp, loads_json
 

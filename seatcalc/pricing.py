@@ -46,7 +46,7 @@ Rules chosen where SPEC §6 is silent:
   ``"*"`` prices every customer the mapping does not name. A key with periods but no price
   is *unpriced*: no lines (``unpriced="skip"``) or an error (``unpriced="error"``).
 
-How it runs: the day-level view of :func:`seatcalc.measures.pricing_timeline` gives each
+How it runs: the day-level view of :func:`seatcalc.timeline.day_view` gives each
 day's quantity as runs (value, days) without a row per day; per line, the integer sums
 ``Σ count·(clip(q', lo_t, hi_t) − lo_t)`` per tier and the peak are computed in polars with
 exact integers. Money stays in polars too, as exact scaled integers (Int128): each price is
@@ -91,9 +91,10 @@ from pydantic import (
 from seatcalc.errors import InvalidArgument, InvalidJson, InvalidPrice, Problem, shown
 from seatcalc.events import MAX_TOTAL, Text
 from seatcalc.frames import ALIAS, SEAT_TYPE, FrameT, eager_or_lazy
-from seatcalc.measures import DAY, DAYS, KID, PERIOD, PERIOD_END, PERIOD_START, Schedules, pricing_timeline
 from seatcalc.periods import Until
+from seatcalc.schedules import DAY, DAYS, PERIOD, PERIOD_END, PERIOD_START, Schedules
 from seatcalc.supersession import SupersedeBy, check_policy
+from seatcalc.timeline import KID, day_view
 from seatcalc.wire import loads_json, text_problem
 
 __all__ = [
@@ -614,9 +615,7 @@ def load_prices(source: str | bytes | Path) -> list[SeatPrice] | dict[str, list[
         try:
             data: str | bytes = source.read_bytes()
         except OSError as error:
-            raise InvalidPrice(
-                f"cannot read the prices file {source}: {error.strerror or error}"
-            ) from None
+            raise InvalidPrice(f"cannot read the prices file {source}: {error.strerror or error}") from None
     elif isinstance(source, str | bytes):
         data = source
     else:
@@ -915,7 +914,7 @@ def _lines(
     """(invoice lines, unpriced keys)."""
     amount_scale = max([0, *(p.minor_units for prices in book.lists for p in prices)])
     table, width = _price_table(book, amount_scale)
-    periods, days, keys = pricing_timeline(events, schedule, until, supersede_by)
+    periods, days, keys = day_view(events, schedule, until, supersede_by)
     periods = _with_price_list(periods, book)
     period_id = [KID, PERIOD]
     minimum = pl.col(_MINIMUM)
@@ -1003,9 +1002,10 @@ def _lines(
             PERIOD_END,
             "billingType",
             kind,
-            pl.when(kind == LineType.ADVANCE).then(pl.col(PERIOD_START)).otherwise(pl.col(PERIOD_END)).alias(
-                "chargedAt"
-            ),
+            pl.when(kind == LineType.ADVANCE)
+            .then(pl.col(PERIOD_START))
+            .otherwise(pl.col(PERIOD_END))
+            .alias("chargedAt"),
             _to_decimal(quantity, QUANTITY_PLACES).alias("quantity"),
             _to_decimal(units * pl.col(_RESCALE), amount_scale).alias("amount"),
             "currency",

@@ -36,8 +36,6 @@ SEQ = "__seq"
 """Receipt order as used internally: ``receivedSeq``, or the input row position."""
 
 
-
-
 def with_receipt_order(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     """Validate ``events`` and add the internal receipt order column ``__seq``."""
     events, ranges = checked_events(events)

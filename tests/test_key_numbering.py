@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-import seatcalc.measures as measures
+import seatcalc.timeline as timeline
 from seatcalc import BillingSchedule, billable_seats
 
 
@@ -35,5 +35,5 @@ def test_every_key_colliding_gives_the_same_answer(monkeypatch: pytest.MonkeyPat
     beta = expected.filter(pl.col("customerAlias") == "beta")
     assert beta["seatDays"].to_list() == [9 * 0 + 10 * 2 + 12 * 9]
 
-    monkeypatch.setattr(measures, "key_hash", lambda keys: pl.lit(0, dtype=pl.UInt64))
+    monkeypatch.setattr(timeline, "key_hash", lambda keys: pl.lit(0, dtype=pl.UInt64))
     assert_frame_equal(billable_seats(_events(), schedule), expected)

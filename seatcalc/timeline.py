@@ -304,7 +304,7 @@ def _pair(kid: str, period: str) -> pl.Expr:
 def day_view(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
-    """The day-level view that :mod:`seatcalc.pricing` prices, on the dense key ids.
+    """The day-level view that :mod:`seatcalc.pricing.lines` prices, on the dense key ids.
 
     ``periods``: keys, ``__kid``, ``__period``, ``periodStart``, ``periodEnd``, ``days``,
     ``startSeats`` and ``maxSeats`` (max of ``b`` over the period). ``days``: one row per

@@ -225,8 +225,6 @@ _ARREARS_N = "__arrears"
 _ADVANCE_N = "__advanceN"
 _SEAT_DAYS = "__seatDays"
 _HELD = "__held"
-_UNITS = "__units"
-_QUANTITY = "__quantity"
 
 
 def _with_price_list(periods: pl.LazyFrame, book: _PriceBook) -> pl.LazyFrame:

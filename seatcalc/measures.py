@@ -17,7 +17,7 @@ from seatcalc.frames import INSTANT, TIMESTAMP, TOTAL, FrameT, eager_or_lazy, ke
 from seatcalc.periods import Until
 from seatcalc.schedules import DAYS, PERIOD_END, PERIOD_START, Schedules
 from seatcalc.supersession import SupersedeBy, check_policy, collapse_instants, resolve, with_receipt_order
-from seatcalc.timeline import event_rows, period_rows
+from seatcalc.timeline import event_rows, period_rows, period_sums
 from seatcalc.wire import instant_argument
 
 __all__ = ["Schedules", "billable_seats", "seat_balances"]
@@ -27,7 +27,7 @@ def _billable(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
 ) -> pl.LazyFrame:
     rows, key_table, calendar, keys = event_rows(events, schedule, until, supersede_by)
-    return period_rows(rows, key_table, calendar).select(
+    return period_rows(period_sums(rows), key_table, calendar).select(
         *keys,
         PERIOD_START,
         PERIOD_END,
@@ -61,6 +61,7 @@ def billable_seats(
     ``seatMicroseconds`` (Int128: the exact integral of ``b`` behind ``averageSeats``).
 
     >>> from datetime import date, datetime, UTC
+    >>> from seatcalc import BillingSchedule
     >>> events = pl.DataFrame({"customerAlias": ["acme"] * 2, "seatType": ["admin"] * 2,
     ...     "eventTimestamp": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 11, 12, tzinfo=UTC)],
     ...     "total": [2, 5]})

@@ -31,7 +31,6 @@ __all__ = ["SupersedeBy", "effective_events", "seat_log"]
 
 SupersedeBy = Literal["eventTimestamp", "received"]
 
-_CANDIDATE = "__maySupersede"
 SEQ = "__seq"
 """Receipt order as used internally: ``receivedSeq``, or the input row position."""
 
@@ -57,21 +56,25 @@ def check_policy(supersede_by: object) -> None:
 def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     """Keep the effective version of every fact (input must carry ``__seq``).
 
-    Most facts have one version. A 64-bit hash of ``customerEventId`` finds the rows that
-    *may* share a fact with another row; only those are resolved, by the exact ids (a hash
-    collision only makes a few more candidates, never a wrong winner). The candidate flag
-    is materialised, since both halves of the work read it.
+    Most facts have one version. Rows whose ``customerEventId`` has a 64-bit hash that
+    another row also has *may* share a fact; only those are resolved, by the exact ids (a
+    hash collision only makes a few more candidates, never a wrong winner). The repeated
+    hashes are found by sorting the hashes (several times cheaper than grouping by them).
     """
     check_policy(supersede_by)
     names = events.collect_schema().names()
     fact = ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
-    shared = pl.col(EVENT_ID).is_not_null() & (pl.len().over(pl.col(EVENT_ID).hash(seed=0)) > 1)
-    flagged = events.with_columns(shared.alias(_CANDIDATE)).collect().lazy()
-    versions = flagged.filter(_CANDIDATE)
+    frame = events.collect()
+    ids = frame.get_column(EVENT_ID)
+    hashed = ids.hash(seed=0)
+    ordered = hashed.filter(ids.is_not_null()).sort()
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    candidate = ids.is_not_null() & hashed.is_in(repeated.implode())
+    versions = frame.filter(candidate).lazy()
     if supersede_by == "eventTimestamp":
         versions = versions.filter(pl.col(TIMESTAMP) == pl.col(TIMESTAMP).max().over(fact))
     winners = versions.filter(pl.col(SEQ) == pl.col(SEQ).max().over(fact))
-    return pl.concat([flagged.filter(~pl.col(_CANDIDATE)), winners]).drop(_CANDIDATE)
+    return pl.concat([frame.filter(~candidate).lazy(), winners])
 
 
 def collapse_instants(events: pl.LazyFrame) -> pl.LazyFrame:

@@ -1,39 +1,48 @@
-"""Keys are matched through a 64-bit hash; a collision must fall back to the key text."""
+"""Keys are numbered exactly (no hash): key codes sort as the key texts do."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import polars as pl
-import pytest
-from polars.testing import assert_frame_equal
+from hypothesis import given
+from hypothesis import strategies as st
 
-import seatcalc.timeline as timeline
 from seatcalc import BillingSchedule, billable_seats
+from seatcalc.timeline import KeyCodes
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=4)
 
 
-def _events() -> pl.DataFrame:
-    return pl.DataFrame(
+@given(st.lists(st.tuples(TEXT, TEXT, TEXT), min_size=1, max_size=40))
+def test_codes_sort_as_keys_and_decode_back(rows: list[tuple[str, str, str]]) -> None:
+    keys = ["sequenceAccountId", "customerAlias", "seatType"]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(keys, pl.String), orient="row")
+    codes = KeyCodes(keys, [frame.get_column(k).unique().sort() for k in keys])
+    coded = frame.with_columns(codes.code().alias("__code"))
+    # equal keys, equal codes; different keys, different codes; order of codes = order of keys
+    by_key = coded.unique().sort(keys)
+    assert by_key.get_column("__code").is_sorted()
+    assert by_key.get_column("__code").n_unique() == by_key.height
+    ordered = by_key.select(pl.col("__code"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("__kid")).select(
+        "__kid", "__code"
+    )
+    assert codes.key_table(ordered).drop("__kid").rows() == by_key.select(keys).rows()
+
+
+def test_aliases_that_share_prefixes_bill_in_key_order() -> None:
+    aliases = ["b", "a", "ab", "a\u00e9", "B", "a b", "\u00e9"]
+    events = pl.DataFrame(
         {
-            "customerAlias": ["acme", "acme", "beta", "beta"],
-            "seatType": ["admin", "viewer", "admin", "admin"],
-            "eventTimestamp": [
-                datetime(2025, 1, 1, tzinfo=UTC),
-                datetime(2025, 1, 5, tzinfo=UTC),
-                datetime(2025, 1, 10, tzinfo=UTC),
-                datetime(2025, 1, 20, tzinfo=UTC),
-            ],
-            "total": [3, 7, 2, 9],
+            "customerAlias": aliases,
+            "seatType": ["admin"] * len(aliases),
+            "eventTimestamp": [datetime(2025, 1, 1 + i, tzinfo=UTC) for i in range(len(aliases))],
+            "total": list(range(1, len(aliases) + 1)),
         }
     )
-
-
-def test_every_key_colliding_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     schedule = BillingSchedule(date(2025, 1, 1), "1mo", end=date(2025, 2, 1))
-    expected = billable_seats(_events(), schedule)
-    # Hand check of the untouched path: beta/admin holds 0 for 9 days, 2 for 10, 9 for 12.
-    beta = expected.filter(pl.col("customerAlias") == "beta")
-    assert beta["seatDays"].to_list() == [9 * 0 + 10 * 2 + 12 * 9]
-
-    monkeypatch.setattr(timeline, "key_hash", lambda keys: pl.lit(0, dtype=pl.UInt64))
-    assert_frame_equal(billable_seats(_events(), schedule), expected)
+    seats = billable_seats(events, schedule)
+    assert seats["customerAlias"].to_list() == sorted(aliases, key=lambda a: a.encode())
+    # each key holds its total from its own day: 31 - i days of i + 1 seats
+    by_alias = dict(zip(seats["customerAlias"], seats["seatDays"], strict=True))
+    assert by_alias == {alias: (31 - i) * (i + 1) for i, alias in enumerate(aliases)}

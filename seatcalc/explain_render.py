@@ -324,7 +324,10 @@ def plot_png(why: Explanation, path: Path) -> Path:
         axes.legend(loc="lower right", fontsize=8)
         figure.autofmt_xdate()
         figure.tight_layout()
-        figure.savefig(path, format="png")
+        try:
+            figure.savefig(path, format="png")
+        except OSError as error:
+            raise InvalidArgument(f"cannot write the plot {str(path)!r}: {error.strerror or error}") from None
     finally:
         plt.close(figure)
     return path

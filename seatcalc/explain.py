@@ -24,7 +24,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -416,13 +416,13 @@ def _segments(
 
 
 def _exact(value: Fraction) -> str:
-    """A fraction as a decimal: exact when it terminates within 10 places, else 6 places and …."""
+    """A fraction as a decimal: exact when it terminates within 10 places, else cut to 6 places and …."""
     with localcontext() as context:
         context.prec = 60
         number = Decimal(value.numerator) / Decimal(value.denominator)
     text = format(number.normalize(), "f")
     if "." in text and len(text.split(".")[1]) > 10:
-        return format(number.quantize(Decimal("0.000001")), "f") + "…"
+        return format(number.quantize(Decimal("0.000001"), rounding=ROUND_DOWN), "f") + "…"
     return text
 
 

@@ -45,14 +45,24 @@ def worked_events() -> pl.DataFrame:
             "customerEventId": ["dec", "jan6", "jan11", "jan11"],
             "customerAlias": ["acme"] * 4,
             "seatType": ["admin"] * 4,
-            "eventTimestamp": [_utc(2024, 12, 10), _utc(2025, 1, 6), _utc(2025, 1, 11, 12), _utc(2025, 1, 11, 12)],
+            "eventTimestamp": [
+                _utc(2024, 12, 10),
+                _utc(2025, 1, 6),
+                _utc(2025, 1, 11, 12),
+                _utc(2025, 1, 11, 12),
+            ],
             "total": [10, 12, 3, 4],
         }
     )
 
 
 def _price(**fields: Any) -> SeatPrice:
-    base = {"seatType": "admin", "currency": "GBP", "pricePerSeat": "3.10", "prorationStrategy": "USE_MAXIMUM"}
+    base = {
+        "seatType": "admin",
+        "currency": "GBP",
+        "pricePerSeat": "3.10",
+        "prorationStrategy": "USE_MAXIMUM",
+    }
     return SeatPrice.model_validate(base | fields)
 
 
@@ -74,7 +84,9 @@ def _amounts(why: Any) -> list[tuple[str, Decimal]]:
 def test_worked_example_per_strategy(
     strategy: str, column: str, seat_days: int, amount: str, arithmetic: str
 ) -> None:
-    why = explain(worked_events(), JANUARY, "acme", "admin", "2025-01-01", prices=[_price(prorationStrategy=strategy)])
+    why = explain(
+        worked_events(), JANUARY, "acme", "admin", "2025-01-01", prices=[_price(prorationStrategy=strategy)]
+    )
     assert why.days.height == 31
     assert why.days[column].sum() == seat_days
     assert _amounts(why) == [("ARREARS", Decimal(amount))]
@@ -97,7 +109,10 @@ def test_worked_example_steps_name_their_events() -> None:
     assert superseded[:2] == [[], []]
     assert [(v["receivedSeq"], v["total"]) for v in superseded[2]] == [(2, 3)]
     # the integral of the steps is the exact seat·µs behind averageSeats
-    integral = sum(s * int((b - a).total_seconds()) * 10**6 for a, b, s in why.segments.select("from", "to", "seats").rows())
+    integral = sum(
+        s * int((b - a).total_seconds()) * 10**6
+        for a, b, s in why.segments.select("from", "to", "seats").rows()
+    )
     assert integral == why.measure["seatMicroseconds"]
     assert why.lines is None
 
@@ -148,7 +163,9 @@ def test_worked_example_tiers() -> None:
         events, JANUARY, "acme", "admin", "2025-01-01", prices=[_price(**fields, tierMode="VOLUME")]
     )
     assert _amounts(volume) == [("ARREARS", Decimal("13.13"))]
-    assert volume.lines is not None and volume.lines["arithmetic"][0] == "1 × 314 / 31 + 3 = 13.129032… → 13.13"
+    assert (
+        volume.lines is not None and volume.lines["arithmetic"][0] == "1 × 314 / 31 + 3 = 13.129032… → 13.13"
+    )
 
 
 def test_readme_first_example_and_sixty_editors() -> None:
@@ -161,12 +178,19 @@ def test_readme_first_example_and_sixty_editors() -> None:
             "total": [2, 4, 5],
         }
     )
-    why = explain(first, JANUARY, "acme", "admin", "2025-01-01", prices=[_price(prorationStrategy="PRORATE_INCREMENTS")])
+    why = explain(
+        first, JANUARY, "acme", "admin", "2025-01-01", prices=[_price(prorationStrategy="PRORATE_INCREMENTS")]
+    )
     assert why.days["dayMax"].sum() == 125 == why.measure["seatDays"]
     assert _amounts(why) == [("ARREARS", Decimal("12.50"))]
     assert why.lines is not None and why.lines["arithmetic"][0] == "3.10 × 125 / 31 = 12.50"
     sixty = pl.DataFrame(
-        {"customerAlias": ["acme"], "seatType": ["editor"], "eventTimestamp": [_utc(2025, 1, 3)], "total": [60]}
+        {
+            "customerAlias": ["acme"],
+            "seatType": ["editor"],
+            "eventTimestamp": [_utc(2025, 1, 3)],
+            "total": [60],
+        }
     )
     tiers = [
         {"upperBound": 10, "price": "5.00"},
@@ -192,7 +216,10 @@ def test_a_fact_moved_away_counts_nowhere_here() -> None:
     admin = explain(events, JANUARY, "acme", "admin", "2025-01-01")
     assert admin.segments.select("seats", "customerEventId").rows() == [(2, "a")]
     viewer = explain(events, JANUARY, "acme", "viewer", "2025-01-01")
-    assert viewer.segments.select("seats", "customerEventId", "receivedSeq").rows() == [(0, None, None), (9, "m", 2)]
+    assert viewer.segments.select("seats", "customerEventId", "receivedSeq").rows() == [
+        (0, None, None),
+        (9, "m", 2),
+    ]
     assert [v["seatType"] for v in viewer.segments["superseded"][1]] == ["admin"]
 
 
@@ -227,7 +254,11 @@ def test_the_page_escapes_every_text() -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "seatcalc.cli", *args], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "seatcalc.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -290,7 +321,9 @@ def test_every_figure_is_what_billable_seats_and_price_seats_give(
     assert integral == row["seatMicroseconds"]
     lines = price_seats(frame, case.plan.schedule, prices, until=case.plan.until, supersede_by=case.policy)
     key = [c for c in ("sequenceAccountId", "customerAlias", "seatType", "periodStart") if c in lines.columns]
-    mine = lines.filter(pl.all_horizontal(pl.col(c) == row[c] for c in key)).drop("sequenceAccountId", strict=False)
+    mine = lines.filter(pl.all_horizontal(pl.col(c) == row[c] for c in key)).drop(
+        "sequenceAccountId", strict=False
+    )
     assert why.lines is not None
     assert why.lines.drop("arithmetic").to_dicts() == mine.to_dicts()
     for line in why.lines.iter_rows(named=True):

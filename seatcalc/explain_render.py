@@ -274,7 +274,7 @@ def as_html(why: Explanation) -> str:
     title = html.escape(f"Explanation: {why.customer_alias} / {why.seat_type}")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{_STYLE}</style></head>\n<body>\n"
+        f'<title>{title}</title><link rel="icon" href="data:,"><style>{_STYLE}</style></head>\n<body>\n'
         + "\n".join(sections)
         + "\n</body></html>\n"
     )

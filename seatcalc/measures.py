@@ -61,6 +61,7 @@ def billable_seats(
     ``seatMicroseconds`` (Int128: the exact integral of ``b`` behind ``averageSeats``).
 
     >>> from datetime import date, datetime, UTC
+    >>> from seatcalc import BillingSchedule
     >>> events = pl.DataFrame({"customerAlias": ["acme"] * 2, "seatType": ["admin"] * 2,
     ...     "eventTimestamp": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 11, 12, tzinfo=UTC)],
     ...     "total": [2, 5]})

@@ -13,10 +13,14 @@ from seatcalc.errors import (
     LedgerError,
     SeatcalcError,
     SeatEventNotFound,
+    SeatsNotFound,
 )
 
 # Wire models
 from seatcalc.events import CreateSeatEventRequest, SeatEvent
+
+# Explanations and restatements
+from seatcalc.explain import Explanation, explain
 
 # Storage
 from seatcalc.ledger import SeatLedger
@@ -35,6 +39,7 @@ from seatcalc.pricing import (
     TierMode,
     price_seats,
 )
+from seatcalc.restate import restate
 
 # Supersession and balances
 from seatcalc.supersession import effective_events, seat_log
@@ -43,6 +48,7 @@ __all__ = [
     "BillingSchedule",
     "BillingType",
     "CreateSeatEventRequest",
+    "Explanation",
     "FrameSchemaError",
     "InvalidArgument",
     "InvalidEventFrame",
@@ -58,11 +64,14 @@ __all__ = [
     "SeatPrice",
     "SeatUsageTier",
     "SeatcalcError",
+    "SeatsNotFound",
     "TierMode",
     "billable_seats",
     "billing_periods",
     "effective_events",
+    "explain",
     "price_seats",
+    "restate",
     "seat_balances",
     "seat_log",
 ]

@@ -44,6 +44,7 @@ import polars as pl
 
 from seatcalc import __version__
 from seatcalc.errors import InvalidArgument, InvalidJson, InvalidSchedule, SeatcalcError
+from seatcalc.explain import explain
 from seatcalc.frames import EVENT_SCHEMA
 from seatcalc.io import read_events
 from seatcalc.ledger import SeatLedger
@@ -58,6 +59,7 @@ from seatcalc.pricing import (
     price_seats,
     price_seats_and_unpriced,
 )
+from seatcalc.restate import read_billed, restate
 from seatcalc.schedules import Schedules
 from seatcalc.server.cli import add_commands
 from seatcalc.wire import format_timestamp, loads_json
@@ -436,6 +438,65 @@ def _charges(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_command(args: argparse.Namespace) -> int:
+    if args.start is None and args.schedules is None:
+        args.start = args.period  # by default the schedule starts with the period explained
+    prices = None if args.prices is None else load_prices(Path(args.prices))
+    why = explain(
+        _bill_events(args),
+        _schedule(args),
+        args.customer,
+        args.seat_type,
+        args.period,
+        prices=prices,
+        account_id=args.account,
+        supersede_by=args.supersede_by,
+        rounding=args.rounding,
+    )
+    print(why.text(), end="")
+    if args.plot is not None:
+        print(f"wrote the plot to {why.plot(args.plot)}", file=sys.stderr)
+    return 0
+
+
+def _restate_command(args: argparse.Namespace) -> int:
+    billed = read_billed(args.billed)
+    prices = None if args.prices is None else load_prices(Path(args.prices))
+    changes = restate(
+        billed,
+        _bill_events(args),
+        _schedule(args),
+        prices=prices,
+        supersede_by=args.supersede_by,
+        rounding=args.rounding,
+    )
+    if changes.height == 0 and args.out is None:
+        print(f"nothing changed: the {billed.height} billed rows are what the events give today")
+        return 0
+    if args.out is not None:
+        _show(changes.with_columns(pl.col("events").list.join("; ")), args.out)
+        return 0
+    # on screen: one row per changed figure (key, period, figure, billed, now, delta, events)
+    keys = [c for c in changes.columns if not c.endswith(("Billed", "Now", "Delta")) and c != "events"]
+    figures = [c.removesuffix("Delta") for c in changes.columns if c.endswith("Delta")]
+    rows = [
+        {**{k: row[k] for k in keys}, "figure": name, "billed": str(row[f"{name}Billed"]),
+         "now": str(row[f"{name}Now"]), "delta": str(row[f"{name}Delta"]),
+         "events": ", ".join(label.split(":")[0] for label in row["events"])}
+        for row in changes.iter_rows(named=True)
+        for name in figures
+        if row[f"{name}Delta"] != 0
+    ]  # fmt: skip
+    texts = dict.fromkeys(("figure", "billed", "now", "delta", "events"), pl.String)
+    _show(pl.DataFrame(rows, schema={**changes.select(keys).schema, **texts}), None)
+    print("\nThe events (customerEventId#receivedSeq):")
+    for label in sorted(
+        set(changes["events"].explode().drop_nulls().to_list()), key=lambda t: t.split(":")[0]
+    ):
+        print(f"  {label}")
+    return 0
+
+
 def _bill_events(args: argparse.Namespace) -> pl.DataFrame:
     """The events to bill: from the EVENTS file, or from the ledger ``--db`` (one account)."""
     if (args.events is None) == (args.db is None):
@@ -560,6 +621,22 @@ def _parser() -> argparse.ArgumentParser:
     _out_option(charges, "the lines")
     charges.set_defaults(handler=_charges)
 
+    why = commands.add_parser("explain", help="one customer, seat type and period taken apart")
+    _billing_options(why, "explain")
+    why.add_argument("--customer", required=True, help="the customerAlias")
+    why.add_argument("--seat-type", required=True, help="the seatType")
+    why.add_argument("--period", required=True, type=_date, help="the period's first day (YYYY-MM-DD)")
+    _pricing_options(why, required=False)
+    why.add_argument("--plot", metavar="FILE.png", help="also write the balance as a step chart (PNG)")
+    why.set_defaults(handler=_explain_command)
+
+    late = commands.add_parser("restate", help="what today's events change in a billed frame")
+    _billing_options(late, "restate")
+    late.add_argument("--billed", required=True, help="the bill or charges --out file (.csv, .json, …)")
+    _pricing_options(late, required=False)
+    _out_option(late, "the changed rows")
+    late.set_defaults(handler=_restate_command)
+
     load = commands.add_parser("import", help="store a file of seat events in a ledger (SQLite)")
     load.add_argument("events", help="events file: .ndjson, .jsonl, .json, .csv or .parquet; - reads stdin")
     _format_option(load, "EVENTS given as - (stdin)")
@@ -579,6 +656,13 @@ def _parser() -> argparse.ArgumentParser:
     load.set_defaults(handler=_import)
     add_commands(commands)
     return parser
+
+
+def _pricing_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--prices", required=required, help="JSON file of seat prices (as for charges)")
+    parser.add_argument(
+        "--rounding", choices=ROUNDING_MODES, default="ROUND_HALF_UP", help="rounding per line"
+    )
 
 
 def _out_option(parser: argparse.ArgumentParser, what: str) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "Problem",
     "SeatEventNotFound",
     "SeatcalcError",
+    "SeatsNotFound",
     "shown",
 ]
 
@@ -106,6 +107,10 @@ class SeatEventNotFound(SeatcalcError, LookupError):
             f"no seat event with id {event_id!r} in account {account_id!r}; "
             "ids are the UUIDv7 strings returned by create()"
         )
+
+
+class SeatsNotFound(SeatcalcError, LookupError):
+    """A customer, or a seat type of a customer, that has no seat events to explain."""
 
 
 class InvalidSchedule(SeatcalcError, ValueError):

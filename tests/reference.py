@@ -110,9 +110,7 @@ def _effective(rows: list[Row], supersede_by: SupersedeBy) -> list[tuple[int, Ro
     return sorted([*winners.values(), *alone], key=lambda pair: pair[0])
 
 
-def ref_effective_events(
-    rows: list[Row], supersede_by: SupersedeBy = "eventTimestamp"
-) -> list[Row]:
+def ref_effective_events(rows: list[Row], supersede_by: SupersedeBy = "eventTimestamp") -> list[Row]:
     """The effective version of every fact (SPEC §2), in receipt order, timestamps in UTC."""
     return [row for _, row in _effective(rows, supersede_by)]
 
@@ -225,9 +223,7 @@ def ref_seat_balances(
     for key, steps in sorted(_timelines(rows, supersede_by).items()):
         step = steps[-1] if at is None else _step_at(steps, _to_utc(at, "at"))
         if step is not None:
-            out.append(
-                _ordered_row(key, with_account, {"total": step[1], "changeTimestamp": step[0]})
-            )
+            out.append(_ordered_row(key, with_account, {"total": step[1], "changeTimestamp": step[0]}))
     return out
 
 

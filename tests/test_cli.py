@@ -227,8 +227,16 @@ def test_charges_out_json_writes_money_as_exact_text(tmp_path: Path) -> None:
     source = _write_ndjson(tmp_path / "events.ndjson", EVENTS)
     prices = tmp_path / "prices.json"
     prices.write_text(
-        json.dumps([{"seatType": "admin", "currency": "USD", "pricePerSeat": "0.10",
-                     "prorationStrategy": "USE_MAXIMUM"}])
+        json.dumps(
+            [
+                {
+                    "seatType": "admin",
+                    "currency": "USD",
+                    "pricePerSeat": "0.10",
+                    "prorationStrategy": "USE_MAXIMUM",
+                }
+            ]
+        )
     )
     out = tmp_path / "lines.json"
     assert main(["charges", str(source), *BILL, "--prices", str(prices), "--out", str(out)]) == 0
@@ -287,10 +295,20 @@ TWO_CUSTOMERS = [
     {**SEED_EVENT, "customerAlias": "globex", "customerEventId": "g1", "total": 5},
 ]
 SCHEDULE_ROWS = [
-    {"customerAlias": "acme", "start": "2022-10-01", "interval": "1mo", "timeZone": "UTC",
-     "end": "2022-12-01"},
-    {"customerAlias": "globex", "start": "2022-09-15", "interval": "2w", "timeZone": "Asia/Tokyo",
-     "end": "2022-10-27"},
+    {
+        "customerAlias": "acme",
+        "start": "2022-10-01",
+        "interval": "1mo",
+        "timeZone": "UTC",
+        "end": "2022-12-01",
+    },
+    {
+        "customerAlias": "globex",
+        "start": "2022-09-15",
+        "interval": "2w",
+        "timeZone": "Asia/Tokyo",
+        "end": "2022-10-27",
+    },
 ]
 
 

@@ -406,8 +406,10 @@ def garbage_file(draw: st.DrawFn) -> tuple[str, bytes]:
         header = draw(st.sampled_from(["customerAlias,seatType,eventTimestamp,total", ",,", "a", ""]))
         rows = draw(
             st.lists(
-                st.lists(st.sampled_from(["acme", "", '"', "2022-10-01T00:00:00Z", "9" * 5000, "1", "x,y"]),
-                         max_size=6).map(",".join),
+                st.lists(
+                    st.sampled_from(["acme", "", '"', "2022-10-01T00:00:00Z", "9" * 5000, "1", "x,y"]),
+                    max_size=6,
+                ).map(",".join),
                 max_size=4,
             )
         )
@@ -475,7 +477,10 @@ def test_fuzz_every_command_fails_in_one_line(command: str, seeded_ledger: Path)
         garbage_schedules=st.booleans(),
     )
     def attack(
-        file: tuple[str, bytes], options: list[str], use_stdin: bool, garbage_prices: bool,
+        file: tuple[str, bytes],
+        options: list[str],
+        use_stdin: bool,
+        garbage_prices: bool,
         garbage_schedules: bool,
     ) -> None:
         suffix, content = file

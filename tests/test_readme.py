@@ -35,4 +35,7 @@ def test_readme_examples_run(
     assert seats["averageSeats"][0] == pytest.approx((2 * 10.5 + 5 * 20.5) / 31, rel=1e-15)  # type: ignore[index]
     lines = namespace["lines"]
     assert lines["amount"].to_list() == [Decimal("12.50")]  # type: ignore[index]
+    why = namespace["why"]
+    assert why.lines["arithmetic"].to_list() == ["3.10 × 125 / 31 = 12.50"]  # type: ignore[attr-defined]
+    assert "3.10 × 125 / 31 = 12.50" in printed
     assert "[4, 5] 3" in printed and "[3]" in printed and "[4]" in printed

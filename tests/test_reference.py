@@ -31,9 +31,7 @@ def ts(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
     return datetime(y, m, d, h, mi, tzinfo=UTC)
 
 
-def ev(
-    event_id: str | None, alias: str, when: datetime, total: int, seat: str = "std", **extra: Any
-) -> Row:
+def ev(event_id: str | None, alias: str, when: datetime, total: int, seat: str = "std", **extra: Any) -> Row:
     return {
         "customerEventId": event_id,
         "customerAlias": alias,
@@ -125,9 +123,7 @@ def test_supersession_moves_event_to_another_customer() -> None:
     ]
     billed = ref_billable_seats(rows, date(2024, 1, 1), "1mo", end=date(2024, 2, 1))
     # beta: 0 on Jan 1-4, 7 from Jan 5: seatDays = 27·7 = 189, min 0, start 0.
-    assert [(r["customerAlias"], r["minSeats"], r["seatDays"]) for r in billed] == [
-        ("beta", 0, 189)
-    ]
+    assert [(r["customerAlias"], r["minSeats"], r["seatDays"]) for r in billed] == [("beta", 0, 189)]
     # "received" policy: the last received (alpha, 9 at Jan 4) wins; beta is gone.
     assert ref_seat_balances(rows, supersede_by="received") == [
         {"customerAlias": "alpha", "seatType": "std", "total": 9, "changeTimestamp": ts(2024, 1, 4)}
@@ -310,9 +306,7 @@ def test_new_york_march_has_a_23_hour_day() -> None:
     assert (start, end, days) == (ts(2024, 3, 1, 5), ts(2024, 4, 1, 4), 31)
     assert end - start == timedelta(hours=743)
     # Mar 10 (DST starts 02:00 → 03:00): 05:00Z to Mar 11 04:00Z, 23 hours.
-    assert ref_day_start(date(2024, 3, 11), tz) - ref_day_start(date(2024, 3, 10), tz) == timedelta(
-        hours=23
-    )
+    assert ref_day_start(date(2024, 3, 11), tz) - ref_day_start(date(2024, 3, 10), tz) == timedelta(hours=23)
     rows = [
         ev("a", "acme", ts(2024, 2, 15), 2),
         ev("b", "acme", ts(2024, 3, 10, 7, 30), 4),  # Mar 10 03:30 EDT

@@ -19,7 +19,7 @@ from seatcalc.errors import SeatcalcError
 from seatcalc.server.deps import Server
 from seatcalc.server.errors import API_VERSION, UnrecognisedApiVersion, error_body, problem_body, status_of
 from seatcalc.server.responses import dump
-from seatcalc.server.routes import balances, billing, events
+from seatcalc.server.routes import balances, billing, events, explain
 
 __all__ = ["DB_ENV", "app_from_env", "create_app"]
 
@@ -148,6 +148,7 @@ def create_app(db: str | os.PathLike[str] = "seatcalc.sqlite") -> FastAPI:
     app.include_router(events.router)
     app.include_router(balances.router)
     app.include_router(billing.router)
+    app.include_router(explain.router)
 
     @app.get("/healthz", tags=["Health"], operation_id="getHealth")
     def healthz() -> dict[str, str]:

@@ -21,6 +21,7 @@ from seatcalc.errors import (
     Problem,
     SeatcalcError,
     SeatEventNotFound,
+    SeatsNotFound,
 )
 
 __all__ = [
@@ -95,6 +96,7 @@ class UnrecognisedApiVersion(ApiError, ValueError):
 
 _STATUS: tuple[tuple[type[SeatcalcError], int], ...] = (
     (SeatEventNotFound, 404),
+    (SeatsNotFound, 404),
     (InvalidSeatEvent, 400),
     (FrameSchemaError, 400),
     (InvalidSchedule, 400),

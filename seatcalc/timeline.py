@@ -42,7 +42,7 @@ from seatcalc.schedules import (
 )
 from seatcalc.supersession import SEQ, SupersedeBy, resolve, with_receipt_order
 
-__all__ = ["KID", "day_view", "event_rows", "key_hash", "number_keys", "period_rows"]
+__all__ = ["KID", "check_schedules", "day_view", "event_rows", "key_hash", "number_keys", "period_rows"]
 
 KID = "__kid"
 _SEGMENT = 1 << 32  # > any total: lets one global cum_max restart at every segment
@@ -54,8 +54,9 @@ def _segment_cum_max(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
     return (segment + value).cum_max() - segment
 
 
-def _check_schedules(key_table: pl.DataFrame) -> None:
-    """A customer with events but no schedule (a null ``__schedule``) is an error."""
+def check_schedules(key_table: pl.DataFrame) -> None:
+    """A customer with events but no schedule (a null ``__schedule``) is an error (checked
+    on the distinct keys: ``customerAlias`` and ``__schedule``)."""
     unscheduled = key_table.filter(pl.col(SCHEDULE).is_null())[ALIAS].unique().sort()
     if unscheduled.len():
         shown = unscheduled.head(5).to_list()
@@ -88,7 +89,7 @@ def event_rows(
         frame = frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
     else:
         key_table = key_table.join(index, on=ALIAS, how="left")
-        _check_schedules(key_table)  # on the distinct keys, not on every event
+        check_schedules(key_table)  # on the distinct keys, not on every event
         frame = frame.join(key_table.select(KID, SCHEDULE), on=KID)
 
     ts = pl.col(TIMESTAMP)

@@ -208,6 +208,7 @@ def checked_events(
         values = received_duplicates.values.cast(schema[RECEIVED], strict=False)
         checks[(RECEIVED, "is not unique")] = pl.col(RECEIVED).is_in(values.implode(), nulls_equal=True)
     names = [f"{field}\x1f{reason}" for field, reason in checks]
+
     # Counting is the hot path: uniqueness is counted with n_unique (no per-row flags).
     def count(reason: str, expr: pl.Expr) -> pl.Expr:
         if reason != "is not unique":
@@ -217,7 +218,8 @@ def checked_events(
         return pl.len() - pl.col(RECEIVED).n_unique()
 
     counted = {
-        name: count(reason, expr) for name, (_, reason), expr in zip(names, checks, checks.values(), strict=True)
+        name: count(reason, expr)
+        for name, (_, reason), expr in zip(names, checks, checks.values(), strict=True)
     }
     micros = pl.col(TIMESTAMP).dt.epoch("us")
     received = pl.col(RECEIVED) if RECEIVED in schema else pl.int_range(pl.len(), dtype=pl.Int64)

@@ -113,7 +113,13 @@ def billable_seats(
         )
         assert seats is not None  # no ``out``: the frame is returned
         return seats.lazy() if isinstance(events, pl.LazyFrame) else seats
-    return eager_or_lazy(events, lambda frame: _billable(frame, schedule, until, supersede_by))
+
+    def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return _billable(frame, schedule, until, supersede_by)
+
+    if isinstance(events, pl.LazyFrame):
+        return eager_or_lazy(events, compute)
+    return eager_or_lazy(events, compute)
 
 
 def seat_balances(

@@ -35,7 +35,7 @@ import secrets
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 import polars as pl
 
@@ -79,7 +79,9 @@ __all__ = [
     "scan_source",
 ]
 
-EventSource: TypeAlias = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | pl.LazyFrame | pl.DataFrame
+EventSource: TypeAlias = (
+    str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | pl.LazyFrame | pl.DataFrame
+)
 """Parquet path(s) (a file, a glob, a directory), or a frame (a ``pl.scan_parquet`` LazyFrame)."""
 Progress: TypeAlias = Callable[[str], None]
 """Called with one line of text per step of a partitioned run."""
@@ -92,7 +94,7 @@ _SAMPLE_ROWS = 10_000
 _BUCKET = "__bucket"
 _ROW = "__sourceRow"
 _SHOWN = 5
-_TEMP_COMPRESSION = "lz4"  # fast to write and read; the buckets live for one run
+_TEMP_COMPRESSION: Literal["lz4"] = "lz4"  # fast to write and read; the buckets live for one run
 
 
 def default_memory_limit() -> int:
@@ -109,8 +111,10 @@ def is_parquet_source(source: object) -> bool:
     """A path, a string or a list of them (what :func:`scan_source` reads as Parquet)."""
     if isinstance(source, str | os.PathLike):
         return True
-    return isinstance(source, list | tuple) and bool(source) and all(
-        isinstance(item, str | os.PathLike) for item in source
+    return (
+        isinstance(source, list | tuple)
+        and bool(source)
+        and all(isinstance(item, str | os.PathLike) for item in source)
     )
 
 
@@ -125,7 +129,7 @@ def scan_source(source: EventSource) -> pl.LazyFrame:
             "expected a polars DataFrame or LazyFrame of seat events or Parquet paths, "
             f"got {type(source).__name__}"
         )
-    paths = [source] if isinstance(source, str | os.PathLike) else list(source)  # type: ignore[list-item]
+    paths = [source] if isinstance(source, str | os.PathLike) else list(source)
     names = [str(path) for path in paths]
     try:
         frame = pl.scan_parquet(names)
@@ -297,7 +301,9 @@ def _run(
         if count == 1:
             result = whole(frame)
         else:
-            result = _partitioned(frame, index, supersede_by, count, work, say, kernel, order_after, check_missing)
+            result = _partitioned(
+                frame, index, supersede_by, count, work, say, kernel, order_after, check_missing
+            )
         if out is None:
             return result
         _write_atomic(result, Path(out))
@@ -347,7 +353,10 @@ def _partitioned(
     for number, folder in enumerate(key_dirs):
         effective = pl.read_parquet(folder / "*.parquet")
         lines, unpriced = kernel(effective)
-        say(f"pass 2: key bucket {number + 1}/{len(key_dirs)}: {effective.height:,} events, {lines.height:,} rows")
+        say(
+            f"pass 2: key bucket {number + 1}/{len(key_dirs)}: "
+            f"{effective.height:,} events, {lines.height:,} rows"
+        )
         results.append(lines)
         if unpriced is not None:
             missing.append(unpriced)
@@ -364,7 +373,9 @@ def _bucket_dirs(root: Path) -> list[Path]:
     """The non-empty buckets under ``root`` (``__bucket=N`` folders), in bucket order."""
     if not root.is_dir():
         return []
-    found = [(int(path.name.split("=", 1)[1]), path) for path in root.iterdir() if path.name.startswith(_BUCKET)]
+    found = [
+        (int(path.name.split("=", 1)[1]), path) for path in root.iterdir() if path.name.startswith(_BUCKET)
+    ]
     return [path for _, path in sorted(found)]
 
 
@@ -384,14 +395,24 @@ def _validated(frame: pl.LazyFrame, count: int, work: Path, say: Progress) -> pl
     names = valid.collect_schema().names()
     if RECEIVED not in names:
         valid = valid.with_row_index(RECEIVED).with_columns(pl.col(RECEIVED).cast(pl.Int64))
-    wanted = [*([ACCOUNT] if ACCOUNT in names else []), EVENT_ID, ALIAS, SEAT_TYPE, TIMESTAMP, TOTAL, RECEIVED]
+    wanted = [
+        *([ACCOUNT] if ACCOUNT in names else []),
+        EVENT_ID,
+        ALIAS,
+        SEAT_TYPE,
+        TIMESTAMP,
+        TOTAL,
+        RECEIVED,
+    ]
     return valid.select(wanted)
 
 
 def _received_duplicates(frame: pl.LazyFrame, count: int, work: Path) -> ReceivedDuplicates:
     """Rows whose ``receivedSeq`` another row shares, found per bucket of its hash."""
     seq = pl.col(RECEIVED)
-    frame.select(RECEIVED).with_row_index(_ROW).with_columns((seq.hash(seed=0) % count).alias(_BUCKET)).sink_parquet(
+    frame.select(RECEIVED).with_row_index(_ROW).with_columns(
+        (seq.hash(seed=0) % count).alias(_BUCKET)
+    ).sink_parquet(
         pl.PartitionBy(work, key=_BUCKET, include_key=False), mkdir=True, compression=_TEMP_COMPRESSION
     )
     rows = 0

@@ -1112,7 +1112,7 @@ def price_seats(
             memory_limit=memory_limit,
         )
         assert done is not None  # no ``out``: the frame is returned
-        return done.lazy() if isinstance(events, pl.LazyFrame) else done  # type: ignore[return-value]
+        return done.lazy() if isinstance(events, pl.LazyFrame) else done
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
         lines, missing = _lines(frame, schedule, book, until, supersede_by, rounding)

@@ -139,9 +139,16 @@ def test_a_tiny_memory_limit_splits_a_few_thousand_events(events_dir: Path) -> N
 
 def test_price_seats_out_of_core_writes_the_in_memory_lines(events_dir: Path, tmp_path: Path) -> None:
     prices = [
-        SeatPrice(seatType="editor", currency="GBP", pricePerSeat="3.10", prorationStrategy="PRORATE_INCREMENTS"),
-        SeatPrice(seatType="viewer", currency="JPY", pricePerSeat="700", billingType="IN_ADVANCE",
-                  prorationStrategy="USE_MAXIMUM"),
+        SeatPrice(
+            seatType="editor", currency="GBP", pricePerSeat="3.10", prorationStrategy="PRORATE_INCREMENTS"
+        ),
+        SeatPrice(
+            seatType="viewer",
+            currency="JPY",
+            pricePerSeat="700",
+            billingType="IN_ADVANCE",
+            prorationStrategy="USE_MAXIMUM",
+        ),
     ]
     out = tmp_path / "lines.parquet"
     assert partitioned_price_seats(events_dir, SCHEDULE, prices, memory_limit=100_000, out=out) is None
@@ -164,8 +171,13 @@ def test_no_receivedseq_means_the_position_in_the_source(events_dir: Path, tmp_p
     for number, (event_id, alias, total) in enumerate(rows):
         (folder / f"n={number}").mkdir(parents=True)
         pl.DataFrame(
-            {"customerEventId": [event_id], "customerAlias": [alias], "seatType": ["editor"],
-             "eventTimestamp": [at], "total": [total]},
+            {
+                "customerEventId": [event_id],
+                "customerAlias": [alias],
+                "seatType": ["editor"],
+                "eventTimestamp": [at],
+                "total": [total],
+            },
             schema_overrides={"customerEventId": pl.String},
         ).write_parquet(folder / f"n={number}" / "data.parquet")
     got = partitioned_billable_seats(folder, SCHEDULE, buckets=3)
@@ -192,16 +204,20 @@ def _bad_parts(tmp_path: Path, spoil: Callable[[pl.DataFrame], pl.DataFrame]) ->
     [
         pytest.param(
             lambda part: part.with_columns(
-                pl.when(pl.int_range(pl.len()).is_in([3, 500])).then(None).otherwise(pl.col("total")).alias("total")
+                pl.when(pl.int_range(pl.len()).is_in([3, 500]))
+                .then(None)
+                .otherwise(pl.col("total"))
+                .alias("total")
             ),
             id="null-totals",
         ),
         pytest.param(
             lambda part: part.with_columns(
                 pl.when(pl.int_range(pl.len()) == 7).then(-3).otherwise(pl.col("total")).alias("total"),
-                pl.when(pl.int_range(pl.len()) < 4).then(pl.lit(1)).otherwise(pl.col("receivedSeq")).alias(
-                    "receivedSeq"
-                ),
+                pl.when(pl.int_range(pl.len()) < 4)
+                .then(pl.lit(1))
+                .otherwise(pl.col("receivedSeq"))
+                .alias("receivedSeq"),
             ),
             id="duplicate-receivedseq-and-a-negative-total",
         ),
@@ -257,5 +273,17 @@ def test_bucket_count_follows_the_memory_limit() -> None:
 
 
 def test_an_unreadable_source_is_named(tmp_path: Path) -> None:
-    with pytest.raises(InvalidEventFrame, match="cannot read .*missing.parquet"):
+    with pytest.raises(InvalidEventFrame, match=r"cannot read .*missing\.parquet"):
         billable_seats(str(tmp_path / "missing.parquet"), SCHEDULE)
+
+
+def test_the_cli_bills_a_parquet_folder_out_of_core(events_dir: Path, tmp_path: Path, capsys: Any) -> None:
+    from seatcalc.cli import main
+
+    out = tmp_path / "seats.parquet"
+    argv = ["bill", str(events_dir), "--start", "2025-01-01", "--end", "2026-01-01", "--out", str(out)]
+    assert main([*argv, "--memory-limit", "100K"]) == 0
+    said = capsys.readouterr().err
+    assert "pass 2: key bucket 1/" in said
+    assert f"wrote {pl.read_parquet(out).height:,} rows to {out}" in said
+    assert_frame_equal(pl.read_parquet(out), billable_seats(pl.scan_parquet(events_dir).collect(), SCHEDULE))

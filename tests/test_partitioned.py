@@ -64,7 +64,7 @@ def _schedules(case: Case, per_customer: bool) -> Any:
     }
 
 
-@settings(max_examples=60)
+@settings(max_examples=100)
 @given(case=cases(max_rows=10), buckets=st.integers(2, 5), per_customer=st.booleans(), parquet=st.booleans())
 def test_billable_seats_partitioned_equals_in_memory(
     case: Case, buckets: int, per_customer: bool, parquet: bool
@@ -81,7 +81,7 @@ def test_billable_seats_partitioned_equals_in_memory(
     _same(expected, got)
 
 
-@settings(max_examples=40)
+@settings(max_examples=100)
 @given(
     case=cases(max_rows=10),
     prices=price_lists(),

@@ -11,10 +11,11 @@ kernels, so no rule is written twice.
    ``seatType``) land in one bucket, ``key_bucket``; :func:`bill_effective` and
    :func:`price_effective` compute that bucket's periods and lines.
 
-Receipt order must be global: every row carries its ``receivedSeq`` before pass 1 (the
-caller numbers the rows of a source without one, in source order). Bucket numbers are
+Receipt order must be global: every row is validated and carries its ``receivedSeq``
+before pass 1 (the caller numbers the rows of a source without one, in source order), and
+pass 2 hands it to the kernels, which break same-instant ties by it. Bucket numbers are
 ``hash mod buckets`` of the fact or key columns; any hash works, as long as one run uses
-one.
+one. :mod:`seatcalc.partitioned` runs the two passes on one machine.
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ import polars as pl
 from seatcalc.frames import ACCOUNT, ALIAS, EVENT_ID, RECEIVED, SEAT_TYPE
 from seatcalc.measures import billable_seats
 from seatcalc.periods import Until
-from seatcalc.pricing import Prices, price_seats
+from seatcalc.pricing import Prices, price_seats, price_seats_and_unpriced
 from seatcalc.schedules import Schedules
-from seatcalc.supersession import SupersedeBy, effective_events
+from seatcalc.supersession import SEQ, SupersedeBy, check_policy, resolve
 
 __all__ = [
     "bill_effective",
     "fact_columns",
     "key_bucket",
     "price_effective",
+    "price_effective_and_unpriced",
     "resolve_versions",
     "version_bucket",
 ]
@@ -62,8 +64,11 @@ def key_bucket(names: list[str], buckets: int) -> pl.Expr:
 
 
 def resolve_versions(events: pl.DataFrame, supersede_by: SupersedeBy = "eventTimestamp") -> pl.DataFrame:
-    """The winning version of every fact in one pass-1 bucket (all columns kept)."""
-    return effective_events(events, supersede_by=supersede_by)
+    """The winning version of every fact in one pass-1 bucket (all columns kept, rows in no
+    particular order). The rows are validated and carry the global ``receivedSeq``."""
+    check_policy(supersede_by)
+    ordered = events.lazy().with_columns(pl.col(RECEIVED).alias(SEQ))
+    return resolve(ordered, supersede_by).drop(SEQ).collect()
 
 
 def _as_facts(effective: pl.DataFrame) -> pl.DataFrame:
@@ -88,3 +93,16 @@ def price_effective(
     """``price_seats`` of the effective events of whole keys (one pass-2 bucket)."""
     facts = _as_facts(effective)
     return price_seats(facts, schedule, prices, until=until, rounding=rounding, unpriced=unpriced)
+
+
+def price_effective_and_unpriced(
+    effective: pl.DataFrame,
+    schedule: Schedules,
+    prices: Prices,
+    *,
+    until: Until = None,
+    rounding: str = "ROUND_HALF_UP",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``price_seats_and_unpriced`` of one pass-2 bucket: its lines (unpriced keys
+    skipped) and its unpriced keys, so that a run can name all of them at once."""
+    return price_seats_and_unpriced(_as_facts(effective), schedule, prices, until=until, rounding=rounding)

@@ -4,7 +4,10 @@
 events (NDJSON as the API's JSON, a JSON array, CSV or Parquet; ``-`` reads stdin);
 ``seatcalc import EVENTS --db FILE --account ID`` stores a file of events in a ledger, and
 ``seatcalc bill --db FILE --account ID ...`` bills what a ledger holds. Each customer may
-have its own schedule (``--schedules FILE``).
+have its own schedule (``--schedules FILE``). ``bill`` reads a Parquet folder, a glob, a
+large Parquet file or any Parquet file given with ``--memory-limit`` out of core
+(:mod:`seatcalc.partitioned`, progress on stderr); ``--out FILE.parquet`` is then written
+without the seats being printed or converted.
 
 ``seatcalc charges EVENTS --prices PRICES.json ...`` (or ``--db FILE --account ID``) prints
 the invoice lines of SPEC §6, then the totals per customer and currency.
@@ -392,12 +395,70 @@ def _optional_date(value: object) -> date | None:
     return None if value is None or value == "" else _record_date("end", value)
 
 
+_OUT_OF_CORE_FILE_BYTES = 64 << 20
+"""A Parquet EVENTS file larger than this is billed out of core."""
+
+
+def _out_of_core(args: argparse.Namespace) -> bool:
+    """Bill EVENTS with :mod:`seatcalc.partitioned`: a Parquet folder or glob, a large
+    Parquet file, or any Parquet file with ``--memory-limit``."""
+    if args.events is None or args.db is not None or args.events == "-":
+        return False
+    path = Path(args.events)
+    if path.is_dir() or (any(c in args.events for c in "*?[") and not path.exists()):
+        return True
+    if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
+        return False
+    return args.memory_limit is not None or path.stat().st_size > _OUT_OF_CORE_FILE_BYTES
+
+
 def _bill(args: argparse.Namespace) -> int:
+    if args.memory_limit is not None and not _out_of_core(args):
+        raise InvalidArgument("--memory-limit goes with Parquet EVENTS (a file, a folder or a glob)")
+    if _out_of_core(args):
+        from seatcalc.partitioned import partitioned_billable_seats
+
+        def say(line: str) -> None:
+            print(f"seatcalc bill: {line}", file=sys.stderr, flush=True)
+
+        parquet_out = args.out is not None and Path(args.out).suffix.lower() in (".parquet", ".pq")
+        found = partitioned_billable_seats(
+            args.events,
+            _schedule(args),
+            until=args.until,
+            supersede_by=args.supersede_by,
+            memory_limit=args.memory_limit,
+            out=args.out if parquet_out else None,
+            progress=say,
+        )
+        if found is not None:
+            _show(found, args.out)
+        return 0
     seats = billable_seats(
         _bill_events(args), _schedule(args), until=args.until, supersede_by=args.supersede_by
     )
     _show(seats, args.out)
     return 0
+
+
+_SIZE = re.compile(r"(?i)\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?\s*")
+
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def _bytes(text: str) -> int:
+    """``4G``, ``512M`` (powers of 1024), ``3e9`` or a plain number of bytes."""
+    match = _SIZE.fullmatch(text)
+    try:
+        value = float(match.group(1)) * _UNITS[match.group(2).lower()] if match else float(text)
+    except ValueError:
+        value = 0.0
+    if not math.isfinite(value) or value < 1:
+        raise argparse.ArgumentTypeError(
+            f"not a number of bytes: {text!r} (give e.g. 4G, 512M or 3000000000)"
+        )
+    return int(value)
 
 
 def _charges(args: argparse.Namespace) -> int:
@@ -597,6 +658,13 @@ def _parser() -> argparse.ArgumentParser:
     bill = commands.add_parser("bill", help="billable seats per customer, seat type and period")
     _billing_options(bill, "bill")
     _out_option(bill, "the seats")
+    bill.add_argument(
+        "--memory-limit",
+        type=_bytes,
+        metavar="BYTES",
+        help="bill Parquet EVENTS out of core within about this much memory (4G, 512M; "
+        "default for a folder, a glob or a file over 64 MB: a quarter of the machine's memory)",
+    )
     bill.set_defaults(handler=_bill)
 
     charges = commands.add_parser("charges", help="invoice lines: billable seats priced (SPEC §6)")

@@ -37,6 +37,7 @@ __all__ = [
     "TOTAL",
     "EventRanges",
     "FrameT",
+    "ReceivedDuplicates",
     "canonical",
     "checked_events",
     "eager_or_lazy",
@@ -177,13 +178,27 @@ def validate_events(events: pl.LazyFrame) -> pl.LazyFrame:
     return checked_events(events)[0]
 
 
-def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
+@dataclass(frozen=True, slots=True)
+class ReceivedDuplicates:
+    """``receivedSeq`` uniqueness found elsewhere (by a run too large to count it in one
+    hash set): ``rows``, how many rows share their value with another row, and ``values``,
+    the values of (at least) the first few such rows in source order."""
+
+    rows: int
+    values: pl.Series
+
+
+def checked_events(
+    events: pl.LazyFrame, *, received_duplicates: ReceivedDuplicates | None = None
+) -> tuple[pl.LazyFrame, EventRanges]:
     """Check an events frame; return it with canonical dtypes, and its ranges.
 
     Text columns become String, ``eventTimestamp`` a UTC microsecond Datetime, ``total``
     and ``receivedSeq`` Int64; an absent ``customerEventId`` becomes a null column.
     Raises :class:`FrameSchemaError` for missing or mistyped columns and
     :class:`InvalidEventFrame` for bad rows; nothing is computed from a bad frame.
+    ``received_duplicates`` replaces the ``receivedSeq`` uniqueness count (the same
+    message results, the error quoting the same first rows).
     """
     schema = events.collect_schema()
     problems = schema_problems(schema)
@@ -193,15 +208,26 @@ def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     schema = events.collect_schema()
 
     checks = _row_checks(schema)
+    if received_duplicates is not None and RECEIVED in schema:
+        values = received_duplicates.values.cast(schema[RECEIVED], strict=False)
+        checks[(RECEIVED, "is not unique")] = pl.col(RECEIVED).is_in(values.implode(), nulls_equal=True)
     names = [f"{field}\x1f{reason}" for field, reason in checks]
+
     # Counting is the hot path. Repeated receipts are counted on the sorted column (no
     # per-row flags, no hash table; an input in receipt order sorts in one pass). The text
     # rules of the key columns are checked on their distinct values, which the billing
     # run needs anyway; only when one fails are the rows checked one by one.
+    def count(reason: str, expr: pl.Expr) -> pl.Expr:
+        if reason != "is not unique":
+            return expr.sum()
+        if received_duplicates is not None:
+            return pl.lit(received_duplicates.rows)
+        return (pl.col(RECEIVED).sort().diff() == 0).sum()
+
     keys = [name for name in (ACCOUNT, ALIAS, SEAT_TYPE) if name in schema and schema[name] != pl.Null]
     on_values = {(name, reason) for name in keys for reason, _, _ in TEXT_RULES}
     counted = {
-        name: (pl.col(RECEIVED).sort().diff() == 0).sum() if reason == "is not unique" else expr.sum()
+        name: count(reason, expr)
         for name, (field_name, reason), expr in zip(names, checks, checks.values(), strict=True)
         if (field_name, reason) not in on_values
     }
@@ -229,7 +255,8 @@ def checked_events(events: pl.LazyFrame) -> tuple[pl.LazyFrame, EventRanges]:
     )
     if bad_value or any(counts.select(list(counted)).row(0)):
         recount = events.select(
-            expr.sum().alias(name) for name, expr in zip(names, checks.values(), strict=True)
+            (count(reason, expr) if received_duplicates is not None else expr.sum()).alias(name)
+            for name, (_, reason), expr in zip(names, checks, checks.values(), strict=True)
         ).collect()
         total_problems = int(sum(recount.row(0)))
         raise _row_error(events, checks, total_problems)

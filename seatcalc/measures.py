@@ -9,7 +9,10 @@ built in :mod:`seatcalc.timeline`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from datetime import datetime
+from typing import overload
 
 import polars as pl
 
@@ -43,15 +46,47 @@ def _billable(
     )
 
 
+ParquetPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+"""A Parquet file, a glob, a directory of files (hive-partitioned or not), or a list of them."""
+
+
+@overload
 def billable_seats(
-    events: FrameT,
+    events: pl.LazyFrame,
     schedule: Schedules,
     *,
     until: Until = None,
     supersede_by: SupersedeBy = "eventTimestamp",
-) -> FrameT:
+    memory_limit: int | None = None,
+) -> pl.LazyFrame: ...
+
+
+@overload
+def billable_seats(
+    events: pl.DataFrame | ParquetPaths,
+    schedule: Schedules,
+    *,
+    until: Until = None,
+    supersede_by: SupersedeBy = "eventTimestamp",
+    memory_limit: int | None = None,
+) -> pl.DataFrame: ...
+
+
+def billable_seats(
+    events: pl.DataFrame | pl.LazyFrame | ParquetPaths,
+    schedule: Schedules,
+    *,
+    until: Until = None,
+    supersede_by: SupersedeBy = "eventTimestamp",
+    memory_limit: int | None = None,
+) -> pl.DataFrame | pl.LazyFrame:
     """Billable seats per (key, period): one row for every period whose end is after the
     key's first effective event, up to the schedule's ``end`` or ``until``.
+
+    ``events`` is a frame, or Parquet paths (read out of core, see
+    :mod:`seatcalc.partitioned`; a DataFrame results). With ``memory_limit`` (bytes; default
+    for paths: a quarter of the machine's memory) an input whose billing would not fit is
+    billed in buckets on disk, with the same result; a LazyFrame is then computed at once.
 
     Takes raw events (superseded versions included). Columns: the key, ``periodStart``,
     ``periodEnd``, ``startSeats`` (``b(periodStart)``), ``endSeats`` (``b`` just before
@@ -71,7 +106,21 @@ def billable_seats(
     [(2, 5, 125, 125)]
     """
     check_policy(supersede_by)
-    return eager_or_lazy(events, lambda frame: _billable(frame, schedule, until, supersede_by))
+    if memory_limit is not None or not isinstance(events, pl.DataFrame | pl.LazyFrame):
+        from seatcalc.partitioned import partitioned_billable_seats  # it builds on this module
+
+        seats = partitioned_billable_seats(
+            events, schedule, until=until, supersede_by=supersede_by, memory_limit=memory_limit
+        )
+        assert seats is not None  # no ``out``: the frame is returned
+        return seats.lazy() if isinstance(events, pl.LazyFrame) else seats
+
+    def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return _billable(frame, schedule, until, supersede_by)
+
+    if isinstance(events, pl.LazyFrame):
+        return eager_or_lazy(events, compute)
+    return eager_or_lazy(events, compute)
 
 
 def seat_balances(

@@ -50,6 +50,7 @@ __all__ = [
     "KID",
     "STAGES",
     "KeyCodes",
+    "check_schedules",
     "day_view",
     "effective_frame",
     "event_rows",
@@ -72,8 +73,9 @@ def _segment_cum_max(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
     return (segment + value).cum_max() - segment
 
 
-def _check_schedules(key_table: pl.DataFrame) -> None:
-    """A customer with events but no schedule (a null ``__schedule``) is an error."""
+def check_schedules(key_table: pl.DataFrame) -> None:
+    """A customer with events but no schedule (a null ``__schedule``) is an error (checked
+    on the distinct keys: ``customerAlias`` and ``__schedule``)."""
     unscheduled = key_table.filter(pl.col(SCHEDULE).is_null())[ALIAS].unique().sort()
     if unscheduled.len():
         shown = unscheduled.head(5).to_list()
@@ -227,7 +229,7 @@ def with_schedules(key_table: pl.DataFrame, index: pl.DataFrame | None) -> pl.Da
     if index is None:
         return key_table.with_columns(pl.lit(0, dtype=pl.UInt32).alias(SCHEDULE))
     key_table = key_table.join(index, on=ALIAS, how="left").sort(KID)
-    _check_schedules(key_table)  # on the distinct keys, not on every event
+    check_schedules(key_table)  # on the distinct keys, not on every event
     return key_table
 
 

@@ -393,8 +393,12 @@ def price_seats(
     supersede_by: SupersedeBy = "eventTimestamp",
     rounding: str = ROUND_HALF_UP,
     unpriced: str = "skip",
+    memory_limit: int | None = None,
 ) -> FrameT:
     """Invoice lines for raw seat events under a billing schedule and seat prices.
+
+    ``events`` may also be Parquet paths, and ``memory_limit`` bounds the memory, as for
+    :func:`~seatcalc.billable_seats` (out of core: :mod:`seatcalc.partitioned`).
 
     Takes the same ``events`` (superseded versions included), ``schedule``, ``until`` and
     ``supersede_by`` as :func:`~seatcalc.billable_seats`, and ``prices`` (see :data:`Prices`):
@@ -438,6 +442,21 @@ def price_seats(
     """
     _check_arguments(supersede_by, rounding, unpriced)
     book = _price_book(prices)
+    if memory_limit is not None or not isinstance(events, pl.DataFrame | pl.LazyFrame):
+        from seatcalc.partitioned import partitioned_price_seats  # it builds on this module
+
+        done = partitioned_price_seats(
+            events,
+            schedule,
+            prices,
+            until=until,
+            supersede_by=supersede_by,
+            rounding=rounding,
+            unpriced=unpriced,
+            memory_limit=memory_limit,
+        )
+        assert done is not None  # no ``out``: the frame is returned
+        return done.lazy() if isinstance(events, pl.LazyFrame) else done
 
     def compute(frame: pl.LazyFrame) -> pl.LazyFrame:
         lines, missing = _lines(frame, schedule, book, until, supersede_by, rounding)

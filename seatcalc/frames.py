@@ -222,7 +222,8 @@ def checked_events(
             return expr.sum()
         if received_duplicates is not None:
             return pl.lit(received_duplicates.rows)
-        return (pl.col(RECEIVED).sort().diff() == 0).sum()
+        ordered = pl.col(RECEIVED).sort()
+        return (ordered == ordered.shift(1)).sum()
 
     keys = [name for name in (ACCOUNT, ALIAS, SEAT_TYPE) if name in schema and schema[name] != pl.Null]
     on_values = {(name, reason) for name in keys for reason, _, _ in TEXT_RULES}

@@ -149,6 +149,7 @@ class Calendar:
     periods: pl.DataFrame  # __period, __schedule, periodStart, periodEnd, days (incl. −1 rows)
     first_period: pl.Series  # per schedule: its first global period number
     last_period: pl.Series  # per schedule: its last global period number (first − 1: none)
+    uniform: bool  # every day of every schedule starts a whole number of 24 h after its first
 
     @classmethod
     def build(cls, schedules: list[BillingSchedule], until: Until) -> Calendar:
@@ -168,6 +169,7 @@ class Calendar:
         p_end: list[datetime | None] = []
         p_days: list[int | None] = []
         cursor = number = 0
+        uniform = True
         for index, schedule in enumerate(schedules):
             dates = schedule.boundary_dates(until)
             starts = [schedule.day_start(d) for d in dates]
@@ -199,6 +201,7 @@ class Calendar:
                 for k, (_, instant_at) in enumerate(local_days):
                     instant = _micros(instant_at)
                     drift = instant - base - (len(position) - marker[-1] - 1) * DAY_US
+                    uniform = uniform and drift == 0
                     if abs(drift) >= 2 * DAY_US:
                         raise InvalidSchedule(f"{schedule.time_zone} drifts from UTC days by {drift} µs")
                     position.append(cursor + instant - base + 1)
@@ -234,6 +237,7 @@ class Calendar:
             periods=periods,
             first_period=pl.Series(first_period, dtype=pl.Int32),
             last_period=pl.Series([n - 1 for n in first_period[1:]] + [number - 1], dtype=pl.Int32),
+            uniform=uniform,
         )
 
     def locate(self, frame: pl.LazyFrame, instant: str, schedule: str, into: str) -> pl.LazyFrame:
@@ -252,6 +256,8 @@ class Calendar:
         guess = (marker + 1 + (relative - 1) // DAY_US).clip(marker, closing)
         positions = pl.lit(self.position.extend(pl.Series([2**63 - 1], dtype=pl.Int64)))
         row = pl.col(into)
+        if self.uniform:  # days of 24 h (UTC, fixed offsets): the guess is the row
+            return frame.with_columns(guess.alias(into))
         frame = frame.with_columns(guess.alias(into), (relative + offset).alias("__at"))
         for _ in range(2):
             frame = frame.with_columns(row - (pl.col("__at") < positions.gather(row)).cast(pl.Int64))

@@ -189,20 +189,26 @@ def in_event_order(coded: pl.DataFrame, code_bits: int, ranges: EventRanges) -> 
     """
     time_bits = (ranges.last_micros - ranges.first_micros).bit_length()
     low_bits = (ranges.last_received - ranges.first_received).bit_length() + _TOTAL_BITS
+    code, ts = pl.col(_CODE), pl.col(TIMESTAMP)
     if code_bits + time_bits <= 63 and low_bits <= 63:
         high = pl.col(_CODE) * (1 << time_bits) + (pl.col(TIMESTAMP).dt.epoch("us") - ranges.first_micros)
         low = (pl.col(SEQ) - ranges.first_received) * (1 << _TOTAL_BITS) + pl.col(TOTAL)
         order = pl.col(_ORDER)
-        high_back = (order // pl.lit(1 << low_bits, pl.Int128)).cast(pl.Int64)
-        low_back = order.cast(pl.Int64, wrap_numerical=True)  # the low 64 bits
+        high_back = pl.col("__high")
         ordered = (
             coded.lazy()
             .select((high.cast(pl.Int128) * pl.lit(1 << low_bits, pl.Int128) + low).alias(_ORDER))
             .sort(_ORDER)
             .select(
+                (order // pl.lit(1 << low_bits, pl.Int128)).cast(pl.Int64).alias("__high"),
+                order.cast(pl.Int64, wrap_numerical=True).alias("__low"),  # the low 64 bits
+            )
+            # several events at one (key, instant), one high word: only the last received counts
+            .filter((high_back.shift(-1) != high_back).fill_null(True))
+            .select(
                 (high_back // (1 << time_bits)).alias(_CODE),
                 (high_back % (1 << time_bits) + ranges.first_micros).alias(TIMESTAMP),
-                (low_back % (1 << _TOTAL_BITS)).alias(TOTAL),
+                (pl.col("__low") % (1 << _TOTAL_BITS)).alias(TOTAL),
             )
         )
     else:
@@ -211,13 +217,11 @@ def in_event_order(coded: pl.DataFrame, code_bits: int, ranges: EventRanges) -> 
             .select(_CODE, pl.col(TIMESTAMP).dt.epoch("us"), TOTAL, SEQ)
             .sort(_CODE, TIMESTAMP, SEQ)
             .drop(SEQ)
+            # several events at one (key, instant): only the last received counts
+            .filter(((code.shift(-1) == code) & (ts.shift(-1) == ts)).not_().fill_null(True))
         )
-    code, ts = pl.col(_CODE), pl.col(TIMESTAMP)
-    return (
-        # several events at one instant: only the last received counts
-        ordered.filter(((code.shift(-1) == code) & (ts.shift(-1) == ts)).not_().fill_null(True)).with_columns(
-            ((code != code.shift(1)).fill_null(True).cum_sum() - 1).cast(pl.UInt32).alias(KID)
-        )
+    return ordered.with_columns(
+        ((code != code.shift(1)).fill_null(True).cum_sum() - 1).cast(pl.UInt32).alias(KID)
     )
 
 

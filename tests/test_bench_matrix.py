@@ -7,6 +7,8 @@ matrix runs at 2M and 10M events runs here at 2,000.
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import polars as pl
@@ -141,3 +143,41 @@ def test_generation_is_seeded_and_cached(tmp_path: Path) -> None:
     stamp = path.stat().st_mtime_ns
     assert cached_path("accounts", 500, 3, tmp_path).stat().st_mtime_ns == stamp  # not rewritten
     assert pl.read_parquet(path).equals(SHAPES["accounts"].build(500, 3))
+
+
+def test_profile_stages_plugs_in(
+    frames: dict[str, pl.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once ``seatcalc.timeline.profile_stages`` exists, its seconds per stage reach the table."""
+    from benchmarks import bench_matrix
+
+    seen: dict[str, object] = {}
+
+    def profile_stages(events: object, schedule: object, *, engine: str = "auto") -> dict[str, float]:
+        seen.update(engine=engine, lazy=isinstance(events, pl.LazyFrame), schedule=schedule)
+        return {name: 0.25 for name in bench_matrix.STAGES}
+
+    module = types.ModuleType("seatcalc.timeline")
+    module.profile_stages = profile_stages  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "seatcalc.timeline", module)
+    path = tmp_path / "events.parquet"
+    frames["arrival"].write_parquet(path)
+    stages = bench_matrix._profile(bench_matrix.VARIANTS["sc-scan-mem"], path)
+    assert stages == dict.fromkeys(bench_matrix.STAGES, 0.25)
+    assert seen == {"engine": "in-memory", "lazy": True, "schedule": SCHEDULE}
+
+
+def test_a_child_measures_one_run(frames: dict[str, pl.DataFrame], tmp_path: Path) -> None:
+    """The matrix's unit of work: one call in a fresh process, its time, rows and peak RSS."""
+    from benchmarks.bench_matrix import spawn
+
+    path = tmp_path / "events.parquet"
+    frames["few_keys"].write_parquet(path)
+    out = tmp_path / "result.parquet"
+    spec = {"kind": "measure", "variant": "sc-eager-auto", "path": str(path), "threads": 2, "out": str(out)}
+    report, peak = spawn(spec, threads=2)
+    expected = billable_seats(frames["few_keys"], SCHEDULE)
+    assert report["rows"] == expected.height
+    assert 0 < report["seconds"] < 60
+    assert peak > report["loaded"] > 0  # the peak of that process, input included
+    assert compare_frames(expected, pl.read_parquet(out)) is None

@@ -7,9 +7,10 @@ Run from the repository root (after ``pip install -e '.[bench]'``)::
     python -m benchmarks.bench_matrix --sizes 2000000 --shapes arrival   # a subset
     python -m benchmarks.bench_matrix --quick                            # smoke run, 20,000 events
 
-Writes ``benchmarks/results/matrix.md`` (machine, command, tables) and
-``benchmarks/results/matrix.png`` (ratio to DuckDB per shape and size, with the 3× target);
-``--quick`` writes to ``benchmarks/.cache/matrix-quick.*`` instead.
+Writes ``benchmarks/results/matrix.md`` (machine, command, tables),
+``benchmarks/results/matrix.png`` (ratio to DuckDB per shape and size, with the 3× target) and
+``benchmarks/results/matrix.json`` (every run); ``--quick`` writes to
+``benchmarks/.cache/matrix-quick.*`` instead.
 
 The event sets come from :mod:`benchmarks.shapes` (cached as Parquet under
 ``benchmarks/.cache/``); the schedule is monthly, UTC, over 2024. For every shape and size:
@@ -264,6 +265,7 @@ class Matrix:
         self.rows: list[Row] = []
         self.cache_dir = Path(args.cache_dir)
         self.checked: list[str] = []
+        self.loads: list[float] = [os.getloadavg()[0]]  # 1-minute load average after each cell
 
     def measure(self, shape: str, size: int) -> None:
         args = self.args
@@ -302,6 +304,7 @@ class Matrix:
                     report, _ = spawn({"kind": "profile", "variant": key, "path": path}, args.threads)
                     rows[key].profile = report["profile"]
         self.rows.extend(rows.values())
+        self.loads.append(os.getloadavg()[0])
         for row in rows.values():
             print(self.line(row), flush=True)
 
@@ -349,24 +352,46 @@ class Matrix:
 
     # ------------------------------------------------------------------- reporting
 
+    def raw(self, command: str) -> dict[str, Any]:
+        """Every run of every row, for a later look (medians hide the spread)."""
+        return {
+            "command": command,
+            "threads": self.args.threads,
+            "load_averages": self.loads,
+            "rows": [
+                {
+                    "shape": r.shape,
+                    "events": r.size,
+                    "implementation": r.variant.label,
+                    "seconds": r.seconds,
+                    "cpu_seconds": r.cpu,
+                    "peak_rss_bytes": r.peaks,
+                    "rss_before_call_bytes": r.loaded,
+                    "profile": r.profile,
+                }
+                for r in self.rows
+            ],
+        }
+
     def table(self) -> list[str]:
         lines = [
             "| shape | events | implementation | median s | CPU s | events/s | peak RSS MB "
-            "| before call MB | DuckDB s / seatcalc s | ≥ 3× | RSS ≤ DuckDB |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|:-:|:-:|",
+            "| before call MB | DuckDB s / seatcalc s | ≥ 3× | RSS ≤ DuckDB | DuckDB CPU / seatcalc CPU |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|:-:|:-:|---:|",
         ]
         for row in self.rows:
-            ratio = mark_ratio = mark_rss = ""
+            ratio = mark_ratio = mark_rss = cpu_ratio = ""
             if row.variant.implementation == "seatcalc":
                 peer = self.peer(row)
                 ratio = f"{peer.median / row.median:.2f}"
+                cpu_ratio = f"{statistics.median(peer.cpu) / statistics.median(row.cpu):.2f}"
                 mark_ratio = _mark(peer.median / row.median >= TARGET_RATIO)
                 mark_rss = _mark(row.peak <= peer.peak)
             lines.append(
                 f"| {row.shape} | {row.size:,} | {row.variant.label} | {row.median:.2f} | "
                 f"{statistics.median(row.cpu):.2f} | {row.size / row.median:,.0f} | "
                 f"{row.peak / 2**20:,.0f} | {statistics.median(row.loaded) / 2**20:,.0f} | "
-                f"{ratio} | {mark_ratio} | {mark_rss} |"
+                f"{ratio} | {mark_ratio} | {mark_rss} | {cpu_ratio} |"
             )
         return lines
 
@@ -478,6 +503,8 @@ def _plot(matrix: Matrix, path: Path, sizes: Sequence[int]) -> None:
                     ys.append(matrix.ratio(row))
             axes.bar(xs, ys, width=width, label=variant.label.removeprefix("seatcalc (").removesuffix(")"))
         axes.axhline(TARGET_RATIO, color="crimson", linestyle="--", linewidth=1, label="target 3×")
+        top = max([TARGET_RATIO, *(matrix.ratio(r) for r in rows if r.size == size)])
+        axes.set_ylim(0, top * 1.45)  # room for the legend above the bars and the target line
         axes.axhline(1.0, color="grey", linewidth=0.8)
         axes.set_xticks(range(len(shapes)), shapes)
         axes.set_ylabel("DuckDB time / seatcalc time")
@@ -534,7 +561,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         + (" " + shlex.join(argv if argv is not None else sys.argv[1:])).rstrip()
     )
     machine = _machine()
-    load_before = os.getloadavg()
     print(
         f"{machine}\n{command}\nthreads {args.threads}, {args.repeat} runs per row, median shown", flush=True
     )
@@ -546,9 +572,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     plan.sort(key=lambda item: (item[1], args.shapes.index(item[0]) if item[0] in args.shapes else -1))
     for shape, size in plan:
         matrix.measure(shape, size)
-    load_after = os.getloadavg()
 
-    loads = f"load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    cores = os.cpu_count() or 1
+    loads = f"1-minute load average {min(matrix.loads):.1f} to {max(matrix.loads):.1f} during the run"
+    if max(matrix.loads) > cores:
+        loads += (
+            f" (above {cores}: the machine was shared, wall times include waiting for a core; the "
+            "CPU columns are less affected)"
+        )
     sections = [
         "# billable_seats: benchmark matrix against DuckDB",
         "",
@@ -580,7 +611,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\n".join(["", *matrix.scan_lines(), *matrix.linearity_lines(linearity)]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text(text)
-    print(f"table: {out.with_suffix('.md')}")
+    out.with_suffix(".json").write_text(json.dumps(matrix.raw(command), indent=1) + "\n")
+    print(f"table: {out.with_suffix('.md')}, every run: {out.with_suffix('.json')}")
     if not args.no_plot:
         _plot(matrix, out.with_suffix(".png"), args.sizes)
         print(f"plot: {out.with_suffix('.png')}")

@@ -26,6 +26,7 @@ computed arithmetically from epoch microseconds, or the ``days`` frame (``daySta
 
 from __future__ import annotations
 
+import os
 from typing import Final
 
 import duckdb
@@ -60,43 +61,56 @@ BILLABLE_SEATS_SCHEMA: Final = pl.Schema(
 # The day of an instant: UTC days by arithmetic, or an ASOF join on the days table, where
 # instants before the first day fall in day -1 and instants from the last day's end on in day N.
 _UTC_DAYS = f"""
-    SELECT c, s, ts, v, rs, day AS d, day * {US_PER_DAY} AS d0, (day + 1) * {US_PER_DAY} AS d1
+    SELECT k, ts, v, rs, day AS d, day * {US_PER_DAY} AS d0, (day + 1) * {US_PER_DAY} AS d1
     FROM (SELECT *, (ts - (ts % {US_PER_DAY} + {US_PER_DAY}) % {US_PER_DAY}) // {US_PER_DAY} AS day
-          FROM cp)
+          FROM ck)
 """
 _TABLE_DAYS = f"""
-    SELECT c, s, ts, v, rs,
-           CASE WHEN k.i IS NULL THEN -1 WHEN ts >= k.de THEN k.n ELSE k.i END AS d,
-           CASE WHEN k.i IS NULL THEN {TS_MIN} WHEN ts >= k.de THEN k.de ELSE k.ds END AS d0,
-           CASE WHEN k.i IS NULL THEN (SELECT min(ds) FROM day_table)
-                WHEN ts >= k.de THEN {TS_MAX} ELSE k.de END AS d1
-    FROM cp ASOF LEFT JOIN day_table AS k ON cp.ts >= k.ds
+    SELECT k, ts, v, rs,
+           CASE WHEN t.i IS NULL THEN -1 WHEN ts >= t.de THEN t.n ELSE t.i END AS d,
+           CASE WHEN t.i IS NULL THEN {TS_MIN} WHEN ts >= t.de THEN t.de ELSE t.ds END AS d0,
+           CASE WHEN t.i IS NULL THEN (SELECT min(ds) FROM day_table)
+                WHEN ts >= t.de THEN {TS_MAX} ELSE t.de END AS d1
+    FROM ck ASOF LEFT JOIN day_table AS t ON ck.ts >= t.ds
 """
+
+# §2 supersession. Most facts have one version: only the ids seen more than once go through
+# the window that picks the winner (latest instant, then latest receipt); a null id is a
+# fact of its own (it never joins). Without a customerEventId column every row is a fact.
+_SUPERSEDE = """
+dup AS (SELECT {a} id FROM src WHERE id IS NOT NULL GROUP BY ALL HAVING count(*) > 1),
+eff AS (
+    SELECT {a} c, s, ts, v, rs FROM src ANTI JOIN dup USING ({a} id)
+    UNION ALL
+    SELECT {a} c, s, ts, v, rs FROM src SEMI JOIN dup USING ({a} id)
+    QUALIFY row_number() OVER (PARTITION BY {a} id ORDER BY ts DESC, rs DESC) = 1
+),"""
+_NO_IDS = """
+eff AS (SELECT {a} c, s, ts, v, rs FROM src),"""
 
 _QUERY = """
 WITH
-eff AS (  -- §2 supersession: the effective version of each fact
-    SELECT customerAlias AS c, seatType AS s, epoch_us(eventTimestamp) AS ts,
-           total AS v, receivedSeq AS rs
-    FROM events
-    QUALIFY row_number() OVER (
-        PARTITION BY customerEventId, CASE WHEN customerEventId IS NULL THEN receivedSeq END
-        ORDER BY eventTimestamp DESC, receivedSeq DESC) = 1
-),
+src AS (
+    SELECT {src_columns}
+    FROM {source}
+),{supersede}
 cp AS (SELECT * FROM eff WHERE ts < {end_us}),  -- nothing from the schedule's end on matters
+-- the keys, numbered in output order: windows, groups and the final sort work on one integer
+keys AS (SELECT {a} c, s, row_number() OVER (ORDER BY {a} c, s) AS k FROM (SELECT DISTINCT {a} c, s FROM cp)),
+ck AS (SELECT k, ts, v, rs FROM cp JOIN keys USING ({a} c, s)),
 cpday AS ({day_sql}),
 cpd AS (  -- each key's events in balance order: by instant, then receipt (§3)
-    SELECT c, s, ts, v, d, d0, d1,
+    SELECT k, ts, v, d, d0, d1,
            lag(v, 1, 0) OVER w AS pv,  -- the balance before this event (0 before the first)
            lag(ts) OVER w AS pts,
            lead(ts) OVER w AS nts,
            lead(d, 1, {day_max}) OVER w AS nd,  -- the day of the next event
            lead(d0, 1, {ts_max}) OVER w AS nd0  -- and its start
     FROM cpday
-    WINDOW w AS (PARTITION BY c, s ORDER BY ts, rs)
+    WINDOW w AS (PARTITION BY k ORDER BY ts, rs)
 ),
 cd AS (  -- one row per change day (a day with events); at one instant only the last counts
-    SELECT c, s, d, any_value(d0) AS d0, any_value(d1) AS d1,
+    SELECT k, d, any_value(d0) AS d0, any_value(d1) AS d1,
            min(ts) AS t1,
            -- the balance from the day's start to its first instant (arg_min skips NULLs)
            arg_min(CASE WHEN pts IS DISTINCT FROM ts THEN pv END, ts) AS lv,
@@ -109,10 +123,10 @@ cd AS (  -- one row per change day (a day with events); at one instant only the 
            max(nd) AS nd,  -- the next change day: ev holds over the days [d + 1, nd)
            max(nd0) AS carry_to
     FROM cpd
-    GROUP BY c, s, d
+    GROUP BY k, d
 ),
 day_stats AS (  -- the whole day, the part before its first instant included
-    SELECT c, s, d, nd, d1 AS carry_from, carry_to, ev,
+    SELECT k, d, nd, d1 AS carry_from, carry_to, ev,
            CASE WHEN t1 > d0 THEN lv ELSE fv END AS sv,  -- b at the day's start
            CASE WHEN t1 > d0 THEN greatest(mx, lv) ELSE mx END AS dmax,
            CASE WHEN t1 > d0 THEN least(mn, lv) ELSE mn END AS dmin,
@@ -126,12 +140,12 @@ seg AS (
     SELECT *,
            -- running max of b from the period's start to the day's end: values tagged with
            -- the period index (totals < 2^32), so one running MAX restarts with every period
-           max(dp * 4294967296 + dmax_in_period) OVER (PARTITION BY c, s ORDER BY d
+           max(dp * 4294967296 + dmax_in_period) OVER (PARTITION BY k ORDER BY d
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - dp * 4294967296 AS cm
     FROM day_stats
 ),
 clipped AS (  -- each change day + carry clipped to each period it overlaps
-    SELECT seg.c, seg.s, p.p, p.pa, seg.d, seg.ev,
+    SELECT seg.k, p.p, p.pa, seg.d, seg.ev,
            seg.d >= p.pa AS in_p,  -- the change day itself lies in this period
            least(seg.nd, p.pb) - greatest(seg.d + 1, p.pa) AS carry_days,
            CASE WHEN seg.d >= p.pa THEN seg.sv ELSE seg.ev END AS row_start,
@@ -144,7 +158,7 @@ clipped AS (  -- each change day + carry clipped to each period it overlaps
     FROM seg JOIN periods AS p ON seg.d < p.pb AND seg.nd > p.pa
 ),
 agg AS (
-    SELECT c, s, p,
+    SELECT k, p,
            -- a key's first period may start before its first change day: b = 0 there
            CASE WHEN min(d) > any_value(pa) THEN 0 ELSE arg_min(row_start, d) END AS startSeats,
            arg_max(ev, d) AS endSeats,
@@ -155,9 +169,9 @@ agg AS (
            -- carried days hold ev <= the running max, which they therefore keep
            sum(row_running_max * (in_p::BIGINT + carry_days)) AS incrementSeatDays
     FROM clipped
-    GROUP BY c, s, p
+    GROUP BY k, p
 )
-SELECT agg.c AS customerAlias, agg.s AS seatType,
+SELECT {key_out}
        p.periodStart, p.periodEnd,
        startSeats, endSeats, minSeats, maxSeats,
        seatMicroseconds::DOUBLE / (p.pe - p.ps) AS averageSeats,
@@ -165,8 +179,8 @@ SELECT agg.c AS customerAlias, agg.s AS seatType,
        p.days,
        seatDays::BIGINT AS seatDays,
        incrementSeatDays::BIGINT AS incrementSeatDays
-FROM agg JOIN periods AS p USING (p)
-ORDER BY customerAlias, seatType, p.periodStart
+FROM agg JOIN periods AS p USING (p) JOIN keys USING (k)
+ORDER BY k, p.periodStart
 """
 
 
@@ -212,46 +226,73 @@ def _period_table(
 
 
 def duckdb_billable_seats(
-    events: pl.DataFrame,
+    events: pl.DataFrame | str | os.PathLike[str],
     periods: pl.DataFrame,
     days: pl.DataFrame | None = None,
+    *,
+    threads: int = 2,
 ) -> pl.DataFrame:
     """SPEC §5 ``billable_seats`` for one schedule, computed by DuckDB.
 
     Args:
-        events: raw events (superseded versions included) with customerEventId,
-            customerAlias, seatType, eventTimestamp, total and, optionally, receivedSeq
-            (else the row order is the receipt order).
+        events: raw events (superseded versions included), as a polars frame (handed to
+            DuckDB as Arrow, no copy) or the path of a Parquet file (read by DuckDB's
+            ``read_parquet``): customerAlias, seatType, eventTimestamp, total; optionally
+            customerEventId (absent: every row is a fact of its own), receivedSeq (absent:
+            the row order is the receipt order) and sequenceAccountId (then part of every
+            key, of supersession too, and the first output column).
         periods: periodStart, periodEnd (contiguous, half-open) and days (Int32).
         days: optional dayStart, dayEnd of the schedule's calendar days (contiguous, covering
             the periods); UTC days when omitted.
+        threads: DuckDB's ``threads`` setting.
 
     Returns:
-        One row per (customerAlias, seatType, period) whose end is after the key's first
-        effective event, sorted by customerAlias, seatType, periodStart.
+        One row per (sequenceAccountId?, customerAlias, seatType, period) whose end is after
+        the key's first effective event, sorted by the key, then periodStart.
     """
     period_table, day_table = _period_table(periods, days)
-    if "receivedSeq" not in events.columns:
-        events = events.with_row_index("receivedSeq")
-    events = events.select(
-        pl.col("customerEventId").cast(pl.String),
-        pl.col("customerAlias").cast(pl.String),
-        pl.col("seatType").cast(pl.String),
-        pl.col("eventTimestamp").cast(pl.Datetime("us", "UTC")),
-        pl.col("total").cast(pl.Int64),
-        pl.col("receivedSeq").cast(pl.Int64),
-    )
-    query = _QUERY.format(
-        end_us=int(period_table["pe"].max()),  # type: ignore[arg-type]
-        day_sql=_UTC_DAYS if day_table is None else _TABLE_DAYS,
-        day_max=DAY_MAX,
-        ts_max=TS_MAX,
-    )
     con = duckdb.connect()
     try:
-        con.execute("SET threads = 2")
+        con.execute(f"SET threads = {int(threads)}")
         con.execute("SET TimeZone = 'UTC'")
-        con.register("events", events.to_arrow())
+        con.execute("SET preserve_insertion_order = false")  # the query sorts its output
+        if isinstance(events, pl.DataFrame):
+            if "receivedSeq" not in events.columns:
+                events = events.with_row_index("receivedSeq")
+            con.register("events", events.to_arrow())
+            source, received = "events", "receivedSeq"
+            names = set(events.columns)
+        else:
+            path = os.fspath(events).replace("'", "''")
+            source = f"read_parquet('{path}', file_row_number = true)"
+            names = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            received = "receivedSeq" if "receivedSeq" in names else "file_row_number"
+        account = "sequenceAccountId" in names
+        ids = "customerEventId" in names
+        a = "a, " if account else ""
+        src_columns = ", ".join(
+            (["sequenceAccountId::VARCHAR AS a"] if account else [])
+            + (["customerEventId::VARCHAR AS id"] if ids else [])
+            + [
+                "customerAlias::VARCHAR AS c",
+                "seatType::VARCHAR AS s",
+                "epoch_us(eventTimestamp) AS ts",
+                "total::BIGINT AS v",
+                f"{received}::BIGINT AS rs",
+            ]
+        )
+        key_out = ("a AS sequenceAccountId, " if account else "") + "c AS customerAlias, s AS seatType,"
+        query = _QUERY.format(
+            src_columns=src_columns,
+            source=source,
+            supersede=(_SUPERSEDE if ids else _NO_IDS).format(a=a),
+            a=a,
+            key_out=key_out,
+            end_us=int(period_table["pe"].max()),  # type: ignore[arg-type]
+            day_sql=_UTC_DAYS if day_table is None else _TABLE_DAYS,
+            day_max=DAY_MAX,
+            ts_max=TS_MAX,
+        )
         con.register("periods", period_table.to_arrow())
         con.register(
             "period_days",
@@ -263,4 +304,5 @@ def duckdb_billable_seats(
     finally:
         con.close()
     assert isinstance(result, pl.DataFrame)
-    return result.select(pl.col(name).cast(dtype) for name, dtype in BILLABLE_SEATS_SCHEMA.items())
+    schema = {"sequenceAccountId": pl.String(), **BILLABLE_SEATS_SCHEMA} if account else BILLABLE_SEATS_SCHEMA
+    return result.select(pl.col(name).cast(dtype) for name, dtype in schema.items())

@@ -70,10 +70,17 @@ def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     ordered = hashed.filter(ids.is_not_null()).sort()
     repeated = ordered.filter(ordered == ordered.shift(1)).unique()
     candidate = ids.is_not_null() & hashed.is_in(repeated.implode())
-    versions = frame.filter(candidate).lazy()
-    if supersede_by == "eventTimestamp":
-        versions = versions.filter(pl.col(TIMESTAMP) == pl.col(TIMESTAMP).max().over(fact))
-    winners = versions.filter(pl.col(SEQ) == pl.col(SEQ).max().over(fact))
+    versions = frame.filter(candidate)
+    latest = pl.col(SEQ)  # receipts are unique: one winner per fact
+    if supersede_by == "eventTimestamp" and versions.height:
+        # (instant, receipt) as one Int128: one window instead of two. Instants span less
+        # than 2^58 µs and receipts less than 2^64, so the pair fits.
+        first_micros, first_seq = versions.select(
+            pl.col(TIMESTAMP).dt.epoch("us").min(), pl.col(SEQ).min()
+        ).row(0)
+        instant = (pl.col(TIMESTAMP).dt.epoch("us") - first_micros).cast(pl.Int128)
+        latest = instant * pl.lit(1 << 64, pl.Int128) + (pl.col(SEQ) - first_seq).cast(pl.Int128)
+    winners = versions.lazy().filter(latest == latest.max().over(fact))
     return pl.concat([frame.filter(~candidate).lazy(), winners])
 
 

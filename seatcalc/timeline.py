@@ -87,7 +87,7 @@ def check_schedules(key_table: pl.DataFrame) -> None:
 
 def event_rows(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
-) -> tuple[pl.LazyFrame, pl.LazyFrame, Calendar, list[str]]:
+) -> tuple[pl.LazyFrame, pl.DataFrame, Calendar, list[str]]:
     """Effective events, one per (key, instant), in (key, instant) order, each with its
     period, day and the per-row terms that sum to the period measures.
 
@@ -102,7 +102,7 @@ def event_rows(
     ordered = in_event_order(codes.coded(effective), codes.bits, ranges).collect()
     key_table = with_schedules(codes.key_table(ordered), index)
     rows = placed(ordered, key_table, calendar)
-    return with_terms(rows, calendar), key_table.lazy(), calendar, keys
+    return with_terms(rows, calendar), key_table, calendar, keys
 
 
 def effective_frame(
@@ -314,94 +314,117 @@ def with_terms(rows: pl.LazyFrame, calendar: Calendar) -> pl.LazyFrame:
 
 
 def period_sums(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Per (key, period) with events: the plain sums, minima and maxima of the row terms
-    (``__keyPeriod`` = ``__kid·2^32 + __period + 1``)."""
-    day_last = pl.col("__dayLast")
+    """Per (key, period) with events, in (key, period) order: ``__kid``, ``__period``,
+    ``startSeats``, ``endSeats``, ``__min``, ``__max`` and the sums ``__integral``,
+    ``__seatDays``, ``__incrementDays`` of the row terms.
+
+    The rows are in (key, instant) order, so each (key, period) is a run of rows from
+    ``__periodFirst`` to ``__periodLast``: its sums are differences of running sums at
+    the run ends, its extremes running extremes that restart with each run. No hashing.
+    """
+    day_last, first = pl.col("__dayLast"), pl.col("__periodFirst")
+    seat_days = pl.col("__quietSeatDays") + pl.when(day_last).then(
+        pl.col("dayMax") + pl.col(TOTAL) * pl.col("tailDays")
+    ).otherwise(0)
+    increment_days = pl.col("__quietSeatDays") + pl.when(day_last).then(
+        pl.col("runMax") * (pl.col("tailDays") + 1)
+    ).otherwise(0)
+    running = {
+        "__integral": pl.col("__integral").fill_null(0),
+        "__seatDays": seat_days.cast(pl.Int128).fill_null(0),
+        "__incrementDays": increment_days.cast(pl.Int128).fill_null(0),
+    }
     return (
         rows.select(
-            _pair(KID, PERIOD),
-            pl.when("__periodFirst").then("__startSeats").alias("startSeats"),
-            pl.when("__periodLast").then(TOTAL).alias("endSeats"),
-            pl.col(TOTAL).alias("__min"),
-            pl.col(TOTAL).alias("__max"),
-            "__integral",
-            (
-                pl.col("__quietSeatDays")
-                + pl.when(day_last).then(pl.col("dayMax") + pl.col(TOTAL) * pl.col("tailDays")).otherwise(0)
-            ).alias("__seatDays"),
-            (
-                pl.col("__quietSeatDays")
-                + pl.when(day_last).then(pl.col("runMax") * (pl.col("tailDays") + 1)).otherwise(0)
-            ).alias("__incrementDays"),
+            KID,
+            PERIOD,
+            pl.when(first).then("__startSeats").forward_fill().alias("startSeats"),
+            pl.col(TOTAL).alias("endSeats"),
+            (-_segment_cum_max(-pl.col(TOTAL), first)).alias("__min"),
+            _segment_cum_max(pl.col(TOTAL), first).alias("__max"),
+            *(value.cum_sum().alias(name) for name, value in running.items()),
+            "__periodLast",
         )
-        .group_by(_PAIR)
-        .agg(
-            pl.col("startSeats", "endSeats", "__max").max(),
-            pl.col("__min").min(),
-            pl.col("__integral", "__seatDays", "__incrementDays").sum(),
+        .filter("__periodLast")
+        .select(
+            KID,
+            PERIOD,
+            "startSeats",
+            "endSeats",
+            "__min",
+            "__max",
+            (pl.col("__integral") - pl.col("__integral").shift(1, fill_value=0)).alias("__integral"),
+            *(
+                (pl.col(name) - pl.col(name).shift(1, fill_value=0)).cast(pl.Int64).alias(name)
+                for name in ("__seatDays", "__incrementDays")
+            ),
         )
     )
 
 
-def period_rows(sums: pl.LazyFrame, key_table: pl.LazyFrame, calendar: Calendar) -> pl.LazyFrame:
-    """One row per (key, period) from the key's first period on, measures filled in from
-    :func:`period_sums`.
+def period_rows(sums: pl.LazyFrame, key_table: pl.DataFrame, calendar: Calendar) -> pl.LazyFrame:
+    """One row per (key, period) from the key's first period on, in (key, period) order,
+    measures filled in from :func:`period_sums`.
 
-    Periods without events hold the balance carried in from the last event before them.
+    Each (key, period) with events is followed by the periods without events up to the
+    key's next one (or its schedule's last): they hold its ``endSeats`` all along. The
+    "before the schedule" period (−1) is followed by the schedule's first periods.
     """
-    first_period = sums.group_by((pl.col(_PAIR) // (1 << 32)).cast(pl.UInt32).alias(KID)).agg(
-        (pl.col(_PAIR).min() % (1 << 32) - 1).cast(pl.Int32).alias("__firstPeriod")
-    )
-    # A key with events before its schedule lists "before" (−1), then its schedule's periods.
-    opening = pl.lit(calendar.first_period).gather(pl.col(SCHEDULE))
-    last_period = pl.lit(calendar.last_period).gather(pl.col(SCHEDULE))
-    lowest = pl.when(pl.col("__firstPeriod") < 0).then(opening - 1).otherwise("__firstPeriod")
-    listed = pl.int_ranges(lowest, last_period + 1, dtype=pl.Int32)
-    carried = pl.col("endSeats").forward_fill()  # each key's first row has events: no leak
-    start = pl.coalesce("startSeats", carried)
-    begin = calendar.period_column(PERIOD_START, pl.col(PERIOD).clip(0))
-    end = calendar.period_column(PERIOD_END, pl.col(PERIOD).clip(0))
+    kid, period, offset = pl.col(KID), pl.col(PERIOD), pl.col("__offset")
+    schedule = pl.lit(key_table.get_column(SCHEDULE)).gather(kid)
+    opening = pl.lit(calendar.first_period).gather(schedule)
+    last_period = pl.lit(calendar.last_period).gather(schedule)
+    following = pl.when(period < 0).then(opening).otherwise(period + 1)
+    next_with_events = pl.when(kid.shift(-1) == kid).then(period.shift(-1)).otherwise(last_period + 1)
+    quiet = (next_with_events - following).clip(lower_bound=0)
+    has_events = offset == 0
+    carried = pl.col("endSeats")
+
+    def filled(name: str, quiet_value: pl.Expr) -> pl.Expr:
+        return pl.when(has_events).then(pl.col(name)).otherwise(quiet_value).alias(name)
+
+    begin = calendar.period_column(PERIOD_START, period.clip(0))
+    end = calendar.period_column(PERIOD_END, period.clip(0))
     length_us = (pl.col(PERIOD_END) - pl.col(PERIOD_START)).dt.total_microseconds().cast(pl.Int128)
-    integral = pl.coalesce("__integral", carried.cast(pl.Int128) * length_us)
+    integral = pl.col("seatMicroseconds")
     whole = integral // length_us  # exact quotient first: a constant balance averages to itself
     average = whole.cast(pl.Float64) + (integral - whole * length_us).cast(pl.Float64) / length_us.cast(
         pl.Float64
     )
     quiet_days = carried * pl.col(DAYS).cast(pl.Int64)
     return (
-        key_table.join(first_period, on=KID)
-        .with_columns(listed.alias(PERIOD))
-        .explode(PERIOD)
-        .with_columns(pl.when(pl.col(PERIOD) < opening).then(-1).otherwise(PERIOD).alias(PERIOD))
-        .with_columns(_pair(KID, PERIOD))
-        .join(sums, on=_PAIR, how="left")
-        # keys are numbered in key order and periods in time order: one integer sorts both
-        .sort(_PAIR)
+        sums.with_columns(following.alias("__following"), pl.int_ranges(0, quiet + 1).alias("__offset"))
+        .explode("__offset")
+        .with_columns(
+            pl.when(has_events)
+            .then(period)
+            .otherwise(pl.col("__following") + offset - 1)
+            .cast(pl.Int32)
+            .alias(PERIOD)
+        )
+        .filter(period >= 0)
         .with_columns(
             begin.alias(PERIOD_START),
             end.alias(PERIOD_END),
-            calendar.period_column(DAYS, pl.col(PERIOD).clip(0)).alias(DAYS),
+            calendar.period_column(DAYS, period.clip(0)).alias(DAYS),
         )
         .with_columns(
-            start.alias("startSeats"),
-            carried.alias("endSeats"),
-            pl.coalesce("__min", carried).alias("__min"),
-            pl.coalesce("__max", carried).alias("__max"),
-            integral.alias("seatMicroseconds"),
-            average.alias("averageSeats"),
-            pl.coalesce("__seatDays", quiet_days).alias("seatDays"),
-            pl.coalesce("__incrementDays", quiet_days).alias("incrementSeatDays"),
+            filled("startSeats", carried),
+            filled("__min", carried),
+            filled("__max", carried),
+            filled("__integral", carried.cast(pl.Int128) * length_us).alias("seatMicroseconds"),
+            filled("__seatDays", quiet_days).alias("seatDays"),
+            filled("__incrementDays", quiet_days).alias("incrementSeatDays"),
         )
-        .filter(pl.col(PERIOD) >= 0)
+        .with_columns(average.alias("averageSeats"))
+        .with_columns(
+            pl.lit(key_table.get_column(name)).gather(kid).alias(name) for name in _key_names(key_table)
+        )
     )
 
 
-_PAIR = "__keyPeriod"
-
-
-def _pair(kid: str, period: str) -> pl.Expr:
-    """(key, period) as one Int64 (period −1, "before the schedule", included)."""
-    return (pl.col(kid).cast(pl.Int64) * (1 << 32) + pl.col(period).cast(pl.Int64) + 1).alias(_PAIR)
+def _key_names(key_table: pl.DataFrame) -> list[str]:
+    return [name for name in key_table.columns if name not in (KID, SCHEDULE)]
 
 
 def day_view(
@@ -477,7 +500,7 @@ def profile_stages(
     clock("per-event terms")
     sums = period_sums(rows.lazy()).collect(engine=engine)  # type: ignore[call-overload]
     clock("per-period sums")
-    period_rows(sums.lazy(), key_table.lazy(), calendar).collect(engine=engine)  # type: ignore[call-overload]
+    period_rows(sums.lazy(), key_table, calendar).collect(engine=engine)  # type: ignore[call-overload]
     clock("fill")
     return clock.seconds
 

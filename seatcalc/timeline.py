@@ -1,25 +1,34 @@
 """The timeline: effective events placed on the calendar, one row per (key, instant), with
 the per-event terms whose sums are the period measures (SPEC §3 and §5).
 
-Every path that bills (``billable_seats``, ``price_seats``, and the partitioned and Spark
-runs, which call these kernels per bucket of keys) goes through this module, so each rule
-of the balance lives here once. Frame contract:
+Every path that bills (``billable_seats``, ``price_seats``, ``explain``, and the
+partitioned and Spark runs, which call these kernels per bucket of keys) goes through this
+module, so each rule of the balance lives here once. The stages, in order (the names of
+:func:`profile_stages`):
 
-``event_rows`` → ``rows`` (lazy), one per effective event that is the last received at its
-(key, instant), sorted by (key, instant):
+1. validation and supersession (:func:`effective_frame`): the effective events;
+2. key numbering (:class:`KeyCodes`): each key an exact integer code that sorts as the key;
+3. sort (:func:`in_event_order`): one packed Int128 column sorted alone; the dense key
+   number ``__kid`` and the ``key_table`` (``__kid``, the key columns, ``__schedule``);
+4. per-event terms (:func:`placed`, :func:`with_terms`) → ``rows``, one per effective
+   event that is the last received at its (key, instant), in (key, instant) order:
 
-* ``__kid`` (UInt32): the dense key number, keys numbered in sorted key order;
-* ``__schedule`` (UInt32), ``__period`` (Int32, −1 before the schedule), ``dayIndex``;
-* ``eventTimestamp`` (Int64 µs since the epoch), ``total``;
-* ``__before`` (the balance just before), ``dayMax`` (max of ``b`` over the day so far),
-  ``runMax`` (running max since ``periodStart``), ``tailDays`` (event-free days after this
-  event's day in the period), ``__integral`` (Int128 seat·µs up to the next event or the
-  period's end), flags ``__periodFirst``/``__periodLast``/``__dayFirst``/``__dayLast``.
+   * ``__kid`` (UInt32), ``__schedule`` (UInt32), ``__period`` (Int32, −1 before the
+     schedule), ``dayIndex``; ``eventTimestamp`` (Int64 µs since the epoch), ``total``;
+   * ``__before`` (the balance just before), ``dayMax`` (max of ``b`` over the day so
+     far), ``runMax`` (running max since ``periodStart``), ``tailDays`` (event-free days
+     after this event's day in the period), ``__integral`` (Int128 seat·µs up to the next
+     event or the period's end), flags ``__periodFirst``/``__periodLast``/``__dayFirst``/
+     ``__dayLast``;
 
-and ``key_table`` (lazy): ``__kid``, the key columns (account?, customerAlias, seatType)
-and ``__schedule``. ``period_rows`` then gives one row per (key, period) from the key's
-first period on, with carried balances filled in; ``day_view`` the per-day runs that
-pricing needs. Nothing is ever expanded to a row per day.
+5. per-period sums (:func:`period_sums`): one row per (key, period) with events;
+6. fill (:func:`period_rows`): one row per (key, period) from the key's first period on,
+   periods without events holding the balance carried in; :func:`day_view` gives the
+   per-day runs that pricing needs.
+
+Everything after the sort is a pass over rows in order (shifts, running sums and maxima
+that restart per run): no hash table, no join on events, and nothing expanded to a row per
+day.
 """
 
 from __future__ import annotations

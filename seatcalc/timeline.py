@@ -271,7 +271,6 @@ def with_terms(rows: pl.LazyFrame, calendar: Calendar) -> pl.LazyFrame:
     same_key_after = (kid.shift(-1) == kid).fill_null(False)
     period_first = ~(same_key_before & (period.shift(1) == period).fill_null(False))
     period_last = ~(same_key_after & (period.shift(-1) == period).fill_null(False))
-    in_period = period >= 0
     start = calendar.period_column(PERIOD_START, period.clip(0)).dt.epoch("us")
     end = calendar.period_column(PERIOD_END, period.clip(0)).dt.epoch("us")
     length = calendar.period_column(DAYS, period.clip(0)).cast(pl.Int64)
@@ -318,7 +317,6 @@ def with_terms(rows: pl.LazyFrame, calendar: Calendar) -> pl.LazyFrame:
                 "__quietSeatDays"
             ),
         )
-        .with_columns(pl.when(in_period).then(pl.col(c)).alias(c) for c in ("__integral",))
     )
 
 
@@ -339,7 +337,7 @@ def period_sums(rows: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("runMax") * (pl.col("tailDays") + 1)
     ).otherwise(0)
     running = {
-        "__integral": pl.col("__integral").fill_null(0),
+        "__integral": pl.col("__integral"),
         "__seatDays": seat_days.cast(pl.Int128).fill_null(0),
         "__incrementDays": increment_days.cast(pl.Int128).fill_null(0),
     }

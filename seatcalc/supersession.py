@@ -56,8 +56,8 @@ def check_policy(supersede_by: object) -> None:
 def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     """Keep the effective version of every fact (input must carry ``__seq``).
 
-    Most facts have one version. Rows whose ``customerEventId`` has a 64-bit hash that
-    another row also has *may* share a fact; only those are resolved, by the exact ids (a
+    Most facts have one version. Rows whose fact (account?, ``customerEventId``) has a
+    64-bit hash that another row also has *may* share a fact; only those are resolved, by the exact ids (a
     hash collision only makes a few more candidates, never a wrong winner). The repeated
     hashes are found by sorting the hashes (several times cheaper than grouping by them).
     """
@@ -66,7 +66,8 @@ def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     fact = ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
     frame = events.collect()
     ids = frame.get_column(EVENT_ID)
-    hashed = ids.hash(seed=0)
+    # the whole fact is hashed: ids that repeat across accounts are no candidates
+    hashed = frame.select(pl.struct(fact).hash(seed=0)).to_series() if len(fact) > 1 else ids.hash(seed=0)
     ordered = hashed.filter(ids.is_not_null()).sort()
     repeated = ordered.filter(ordered == ordered.shift(1)).unique()
     candidate = ids.is_not_null() & hashed.is_in(repeated.implode())
@@ -75,11 +76,10 @@ def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     if supersede_by == "eventTimestamp" and versions.height:
         # (instant, receipt) as one Int128: one window instead of two. Instants span less
         # than 2^58 µs and receipts less than 2^64, so the pair fits.
-        first_micros, first_seq = versions.select(
-            pl.col(TIMESTAMP).dt.epoch("us").min(), pl.col(SEQ).min()
-        ).row(0)
-        instant = (pl.col(TIMESTAMP).dt.epoch("us") - first_micros).cast(pl.Int128)
-        latest = instant * pl.lit(1 << 64, pl.Int128) + (pl.col(SEQ) - first_seq).cast(pl.Int128)
+        micros = pl.col(TIMESTAMP).dt.epoch("us")
+        first_micros, first_seq = versions.select(micros.min(), pl.col(SEQ).min()).row(0)
+        instant = (micros - first_micros).cast(pl.Int128)
+        latest = instant * pl.lit(1 << 64, pl.Int128) + (pl.col(SEQ).cast(pl.Int128) - first_seq)
     winners = versions.lazy().filter(latest == latest.max().over(fact))
     return pl.concat([frame.filter(~candidate).lazy(), winners])
 

@@ -58,7 +58,7 @@ from seatcalc.pricing import Prices
 from seatcalc.schedules import PERIOD_START, Schedules
 from seatcalc.supersession import SupersedeBy
 
-__all__ = ["billable_seats", "local_session", "price_seats", "spark_schema", "spark_type", "to_polars"]
+__all__ = ["billable_seats", "price_seats", "spark_schema", "spark_type", "to_polars"]
 
 BUCKET = "__bucket"
 ERROR = "__error"
@@ -157,7 +157,7 @@ def _arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
 # -- the session -------------------------------------------------------------------------------
 
 
-def local_session(master: str = "local[2]", **conf: str) -> SparkSession:
+def spark_session(master: str = "local[2]", **conf: str) -> SparkSession:
     """A SparkSession for seatcalc on this machine: ``master`` (``local[N]``), session time zone
     UTC, no UI, few shuffle partitions, Python workers on this interpreter; ``conf`` adds or
     overrides settings (dots written as ``_``: ``spark_driver_memory="4g"``)."""
@@ -190,6 +190,8 @@ def _error_payload(error: SeatcalcError, frame: pl.DataFrame) -> str:
         seqs = frame.get_column(RECEIVED).to_list()
         head = str(error).split(" ", 1)[0]
         payload["count"] = int(head) if head.isdigit() else len(error.problems)
+        # repeated receipts are counted globally (_repeated_receipts), not per bucket
+        payload["repeated"] = frame.height - frame.get_column(RECEIVED).n_unique()
         payload["problems"] = [
             [seqs[p.row] if p.row is not None and p.row < len(seqs) else None, p.field, p.reason, p.value]
             for p in error.problems
@@ -198,7 +200,10 @@ def _error_payload(error: SeatcalcError, frame: pl.DataFrame) -> str:
 
 
 def _error_table(payload: str, schema: pa.Schema) -> pa.Table:
-    columns = [pa.array([payload] if name == ERROR else [None], type=schema.field(name).type) for name in schema.names]
+    columns = [
+        pa.array([payload] if name == ERROR else [None], type=schema.field(name).type)
+        for name in schema.names
+    ]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
@@ -211,10 +216,20 @@ def _raise_errors(payloads: list[str]) -> None:
     rows = [item for item in found if "problems" in item]
     if rows:
         problems = sorted(
-            (Problem(row, field, reason, value) for item in rows for row, field, reason, value in item["problems"]),
+            (
+                Problem(
+                    None if row is None else int(row),
+                    field,
+                    reason,
+                    int(value) if reason == _REPEATED else value,
+                )
+                for item in rows
+                for row, field, reason, value in item["problems"]
+                if reason != _REPEATED or "repeated" not in item
+            ),
             key=lambda p: (p.row is not None, p.row if p.row is not None else 0),
         )
-        count = sum(int(item["count"]) for item in rows)
+        count = sum(int(item["count"]) - int(item.get("repeated", 0)) for item in rows)
         raise InvalidEventFrame.from_problems(problems, what=_ROWS_BY_SEQ, count=count)
     first = min(found, key=lambda item: str(item["message"]))
     kind = getattr(errors, str(first["type"]), SeatcalcError)
@@ -233,20 +248,33 @@ def _polars_schema(frame: DataFrame) -> pl.DataFrame:
     return empty
 
 
-def _check_receipts(events: DataFrame) -> None:
-    """Every ``receivedSeq`` is unique across the whole input (one Spark aggregation)."""
-    repeated = (
-        events.where(F.col(RECEIVED).isNotNull())
-        .groupBy(RECEIVED)
-        .count()
-        .where(F.col("count") > 1)
-        .orderBy(RECEIVED)
+_REPEATED = "is not unique"
+
+
+def _repeated_receipts(events: DataFrame, schema: T.StructType) -> DataFrame:
+    """Error rows (``schema``) for every ``receivedSeq`` held by several rows of the input:
+    uniqueness is a global rule, counted by one Spark aggregation in the same job."""
+    repeated = events.where(F.col(RECEIVED).isNotNull()).groupBy(RECEIVED).count().where(F.col("count") > 1)
+    payload = F.to_json(
+        F.struct(
+            F.lit("InvalidEventFrame").alias("type"),
+            F.lit("").alias("message"),
+            (F.col("count") - 1).alias("count"),
+            F.array(
+                F.array(
+                    F.col(RECEIVED).cast("string"),
+                    F.lit(RECEIVED),
+                    F.lit(_REPEATED),
+                    F.col(RECEIVED).cast("string"),
+                )
+            ).alias("problems"),
+        )
     )
-    found = repeated.limit(_SHOWN).collect()
-    if found:
-        count = repeated.agg(F.sum("count")).collect()[0][0]
-        problems = [Problem(row[RECEIVED], RECEIVED, "is not unique", row[RECEIVED]) for row in found]
-        raise InvalidEventFrame.from_problems(problems, what=_ROWS_BY_SEQ, count=int(count))
+    columns = [
+        payload.alias(ERROR) if f.name == ERROR else F.lit(None).cast(f.dataType).alias(f.name)
+        for f in schema.fields
+    ]
+    return repeated.select(*columns)
 
 
 def _default_buckets(session: SparkSession) -> int:
@@ -275,7 +303,6 @@ def _run(
     result_spark = spark_schema(result_empty.schema).add(ERROR, T.StringType())
     versions_arrow = to_arrow_schema(versions_spark, timezone="UTC")
     result_arrow = to_arrow_schema(result_spark, timezone="UTC")
-    _check_receipts(events)
 
     def versions(table: pa.Table) -> pa.Table:
         frame = pl.from_arrow(table.drop_columns([BUCKET]))
@@ -293,8 +320,10 @@ def _run(
         failed = frame.get_column(ERROR).drop_nulls()
         if failed.len():  # bad rows upstream: compute nothing, pass their problems on
             return pa.Table.from_arrays(
-                [pa.array(failed.to_list() if name == ERROR else [None] * failed.len(), type=kind)
-                 for name, kind in zip(result_arrow.names, result_arrow.types, strict=True)],
+                [
+                    pa.array(failed.to_list() if name == ERROR else [None] * failed.len(), type=kind)
+                    for name, kind in zip(result_arrow.names, result_arrow.types, strict=True)
+                ],
                 schema=result_arrow,
             )
         try:
@@ -310,7 +339,8 @@ def _run(
     effective = pass1.groupBy(BUCKET).applyInArrow(versions, versions_spark)
     keys = key_columns_of(names)
     pass2 = effective.withColumn(BUCKET, F.pmod(F.xxhash64(*keys), F.lit(count)))
-    computed = pass2.groupBy(BUCKET).applyInArrow(results, result_spark).localCheckpoint(eager=True)
+    lines = pass2.groupBy(BUCKET).applyInArrow(results, result_spark)
+    computed = lines.unionByName(_repeated_receipts(events, result_spark)).localCheckpoint(eager=True)
     _raise_errors([row[0] for row in computed.where(F.col(ERROR).isNotNull()).select(ERROR).collect()])
     ordered: list[Column] = [F.col(name) for name in [*keys, *order]]
     return computed.where(F.col(ERROR).isNull()).drop(ERROR).orderBy(*ordered)

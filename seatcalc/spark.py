@@ -118,9 +118,12 @@ def _transported(dtype: pl.DataType) -> pl.DataType:
         return pl.Decimal(spark.precision, spark.scale)
     if isinstance(dtype, pl.Datetime):
         return pl.Datetime("us", dtype.time_zone and "UTC")
-    if dtype.is_unsigned_integer():
-        return {pl.UInt8: pl.Int16(), pl.UInt16: pl.Int32(), pl.UInt32: pl.Int64()}[type(dtype)]
-    return dtype
+    wider: dict[pl.DataType, pl.DataType] = {
+        pl.UInt8(): pl.Int16(),
+        pl.UInt16(): pl.Int32(),
+        pl.UInt32(): pl.Int64(),
+    }
+    return wider.get(dtype, dtype)
 
 
 def spark_schema(schema: pl.Schema) -> T.StructType:

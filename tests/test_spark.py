@@ -6,6 +6,7 @@ about a second, so the properties draw few examples.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -304,6 +305,17 @@ def test_a_customer_without_a_schedule_or_a_price(spark: SparkSession) -> None:
     with pytest.raises(InvalidPrice) as raised:
         spark_price(spark, frame, SCHEDULE, {"acme": [PRICE]}, unpriced="error")
     assert str(raised.value) == str(memory.value)
+
+
+def test_the_readme_spark_example_runs(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    [block] = re.findall(r"```python spark\n(.*?)```", readme, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "2 5 125\n[('ARREARS', Decimal('125.00'))]\n"
+    assert pl.read_parquet(tmp_path / "billable-seats").get_column("seatDays").to_list() == [125]
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -171,6 +171,10 @@ def spark_session(master: str = "local[2]", **conf: str) -> SparkSession:
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "8",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # larger Arrow batches to and from the Python workers: fewer round trips
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
+        # Parquet instants as UTC microseconds (not the legacy INT96): polars reads them back exactly
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.showConsoleProgress": "false",

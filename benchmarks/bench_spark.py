@@ -83,7 +83,9 @@ def main() -> None:
             timings[name].append(time.perf_counter() - begin)
             print(f"  {name}: {timings[name][-1]:.2f} s", flush=True)
         memory = pl.read_parquet(polars_out)
-        written = pl.read_parquet(spark_out / "*.parquet").with_columns(pl.col("seatMicroseconds").cast(pl.Int128))
+        written = pl.read_parquet(spark_out / "*.parquet").with_columns(
+            pl.col("seatMicroseconds").cast(pl.Int128)
+        )
         assert_frame_equal(written, memory)  # identical rows, order and dtypes
         assert_frame_equal(collected.pop(), memory)
     session.stop()

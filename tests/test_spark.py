@@ -38,7 +38,7 @@ from seatcalc.errors import (
 from tests.strategies import Case, cases
 from tests.test_pricing_properties import price_lists
 
-FEW = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+FEW = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 UTC_JAN = [datetime(2025, 1, d, tzinfo=UTC) for d in range(1, 32)]
 SCHEDULE = BillingSchedule(date(2025, 1, 1), "1mo", end=date(2025, 3, 1))
 
@@ -315,7 +315,9 @@ def test_the_readme_spark_example_runs(
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {})
     assert capsys.readouterr().out == "2 5 125\n[('ARREARS', Decimal('125.00'))]\n"
-    assert pl.read_parquet(tmp_path / "billable-seats" / "*.parquet").get_column("seatDays").to_list() == [125]
+    assert pl.read_parquet(tmp_path / "billable-seats" / "*.parquet").get_column("seatDays").to_list() == [
+        125
+    ]
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -67,7 +67,6 @@ ERROR = "__error"
 _DTYPE = "seatcalc.dtype"
 """StructField metadata: the polars dtype a column had before it crossed to Spark."""
 _INPUT = (EVENT_ID, ALIAS, SEAT_TYPE, TIMESTAMP, TOTAL, RECEIVED, ACCOUNT)
-_SHOWN = 5
 _ROWS_BY_SEQ = "events frame (rows named by receivedSeq)"
 Kernel = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -377,8 +376,9 @@ def billable_seats(
     """:func:`seatcalc.billable_seats` of a Spark DataFrame of raw events (with
     ``receivedSeq``): the same rows and columns, ``seatMicroseconds`` as ``decimal(38,0)``,
     ordered by key and ``periodStart``. ``buckets`` (default: the session's
-    ``spark.sql.shuffle.partitions``) is the number of groups of each pass; a bucket must fit
-    in a Python worker's memory. Raises what the in-memory function raises."""
+    ``spark.sql.shuffle.partitions``) is the number of partitions of each pass; a partition
+    (whole facts, then whole keys) must fit in a Python worker's memory. Raises what the
+    in-memory function raises."""
 
     def kernel(effective: pl.DataFrame) -> pl.DataFrame:
         return bill_effective(effective, schedule, until=until)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib
 import json
 import math
 import os
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import IO, Any, NoReturn, TextIO
 
 import polars as pl
@@ -413,6 +415,14 @@ def _out_of_core(args: argparse.Namespace) -> bool:
 
 
 def _bill(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        schedule = _schedule(args)
+        with _on_spark(args) as (spark, events):
+            seats = spark.to_polars(
+                spark.billable_seats(events, schedule, until=args.until, supersede_by=args.supersede_by)
+            )
+        _show(seats, args.out)
+        return 0
     if args.memory_limit is not None and not _out_of_core(args):
         raise InvalidArgument("--memory-limit goes with Parquet EVENTS (a file, a folder or a glob)")
     if _out_of_core(args):
@@ -461,8 +471,57 @@ def _bytes(text: str) -> int:
     return int(value)
 
 
+def _spark_module() -> ModuleType:
+    try:
+        return importlib.import_module("seatcalc.spark")
+    except ImportError:
+        raise InvalidArgument(
+            "--engine spark needs pyspark>=4 (and Java 17): pip install 'seatcalc[spark]'"
+        ) from None
+
+
+@contextlib.contextmanager
+def _on_spark(args: argparse.Namespace) -> Iterator[tuple[ModuleType, Any]]:
+    """The events as a Spark frame, on a session at ``--spark-master`` (default ``local[2]``).
+
+    The file (or ledger account) is read by seatcalc's reader in this process, so its row
+    order is the receipt order when it has no ``receivedSeq``; Spark computes. A session
+    already running in this process is used as it is and left running; one started here is
+    stopped at the end.
+    """
+    spark = _spark_module()
+    events = _bill_events(args)
+    if "receivedSeq" not in events.columns:
+        events = events.with_row_index("receivedSeq").with_columns(pl.col("receivedSeq").cast(pl.Int64))
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
+    session = running if running is not None else spark.spark_session(args.spark_master)
+    try:
+        yield spark, session.createDataFrame(events.to_arrow())
+    finally:
+        if running is None:
+            session.stop()
+
+
 def _charges(args: argparse.Namespace) -> int:
     prices = load_prices(Path(args.prices))
+    if args.engine == "spark":  # no warning for seat types without a price: they get no lines
+        schedule = _schedule(args)
+        with _on_spark(args) as (spark, frame):
+            lines = spark.to_polars(
+                spark.price_seats(
+                    frame,
+                    schedule,
+                    prices,
+                    until=args.until,
+                    supersede_by=args.supersede_by,
+                    rounding=args.rounding,
+                    unpriced=args.unpriced,
+                )
+            )
+        _show_lines(args, lines)
+        return 0
     events, schedule = _bill_events(args), _schedule(args)
     if args.unpriced == "skip":  # price once, and say which seat types get no lines
         lines, missing = price_seats_and_unpriced(
@@ -480,6 +539,12 @@ def _charges(args: argparse.Namespace) -> int:
             rounding=args.rounding,
             unpriced=args.unpriced,
         )
+    _show_lines(args, lines)
+    return 0
+
+
+def _show_lines(args: argparse.Namespace, lines: pl.DataFrame) -> None:
+    """The lines (all to ``--out``, or the first on screen) and totals per customer."""
     # on screen, each amount shows its own currency's minor unit (JPY 1500, KWD 1.250)
     minor = pl.col("currency").replace_strict(CURRENCY_MINOR_UNITS, return_dtype=pl.Int64)
     as_text = pl.coalesce(
@@ -496,7 +561,6 @@ def _charges(args: argparse.Namespace) -> int:
     )
     print("\nTotals per customer and currency:")
     _show(totals, None)
-    return 0
 
 
 def _explain_command(args: argparse.Namespace) -> int:
@@ -774,6 +838,18 @@ def _billing_options(parser: argparse.ArgumentParser, verb: str) -> None:
         metavar="FILE",
         help="one schedule per customer instead of --start/--interval/--tz/--end: .csv or .json "
         "with customerAlias, start, interval, timeZone, end",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("polars", "spark"),
+        default="polars",
+        help="polars (default: in memory, this process) or spark (extra seatcalc[spark])",
+    )
+    parser.add_argument(
+        "--spark-master",
+        default="local[2]",
+        metavar="URL",
+        help="with --engine spark: the Spark master (default local[2])",
     )
     parser.add_argument(
         "--supersede-by",

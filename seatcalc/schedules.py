@@ -209,6 +209,9 @@ class Calendar:
                     day.append(k)
                     day_start_us.append(instant)
                 number += 1
+            # the end, too, a whole number of 24 h after the first day (not so across a
+            # daylight-saving change on the last day)
+            uniform = uniform and length - 1 == (len(position) - marker[-1] - 1) * DAY_US
             closing.append(len(position))
             position.append(cursor + length)
             period.append(None)

@@ -858,3 +858,35 @@ def test_skipped_date_gives_no_price_line(engine: str) -> None:
         (utc(2011, 12, 29, 10), Decimal("150.00")),
         (utc(2011, 12, 30, 10), Decimal("150.00")),  # local Dec 31; Dec 30 has no line
     ]
+
+
+def test_a_schedule_ending_on_a_daylight_saving_day_places_instants_at_and_after_its_end() -> None:
+    """Every day of this schedule lasts 24 h but the last (2023-03-12, 23 h in New York):
+    instants at or after the end (2023-03-13T04:00Z) belong to no period."""
+    schedule = BillingSchedule(date(2023, 2, 21), "10d", "America/New_York")
+
+    def events(*rows: tuple[datetime, int]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "customerAlias": ["a"] * len(rows),
+                "seatType": ["x"] * len(rows),
+                "eventTimestamp": [instant for instant, _ in rows],
+                "total": [total for _, total in rows],
+            }
+        )
+
+    at_end = billable_seats(
+        events((datetime(2023, 3, 13, 4, tzinfo=UTC), 0)), schedule, until=date(2023, 3, 13)
+    )
+    assert at_end.height == 0  # no period ends after the key's first event
+    later = billable_seats(
+        events((datetime(2023, 2, 21, 5, tzinfo=UTC), 3), (datetime(2023, 3, 23, tzinfo=UTC), 1)),
+        schedule,
+        until=date(2023, 3, 13),
+    )
+    # 3 seats all along both periods: 10 days, then 10 days of which the last has 23 h
+    assert later.select("endSeats", "seatDays", "averageSeats").rows() == [(3, 30, 3.0), (3, 30, 3.0)]
+    assert later["seatMicroseconds"].to_list() == [
+        3 * 10 * 86_400_000_000,
+        3 * (10 * 86_400 - 3_600) * 1_000_000,
+    ]

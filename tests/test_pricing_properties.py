@@ -233,6 +233,24 @@ def _lines(case: Case, prices: list[SeatPrice], rounding: str = ROUND_HALF_UP) -
     return result
 
 
+def _lazy_lines(case: Case, prices: list[SeatPrice], rounding: str = ROUND_HALF_UP) -> pl.LazyFrame:
+    result = price_seats(
+        case.events.frame().lazy(), case.plan.schedule, prices, until=case.plan.until,
+        supersede_by=case.policy, rounding=rounding,
+    )  # fmt: skip
+    assert isinstance(result, pl.LazyFrame)
+    return result
+
+
+def _lines_of_each(
+    case: Case, lists: list[list[SeatPrice]], rounding: str = ROUND_HALF_UP
+) -> list[pl.DataFrame]:
+    """The lines of each price list on the same events, collected together in memory (each
+    call of price_seats costs milliseconds whatever the frame; the paths agree, see
+    ``test_matches_the_day_by_day_reference_on_every_path``)."""
+    return pl.collect_all([_lazy_lines(case, prices, rounding) for prices in lists], engine="in-memory")
+
+
 # ---------------------------------------------------------------------------
 # Properties
 # ---------------------------------------------------------------------------
@@ -240,8 +258,15 @@ def _lines(case: Case, prices: list[SeatPrice], rounding: str = ROUND_HALF_UP) -
 
 @given(case=cases(), prices=price_lists(), rounding=st.sampled_from(ROUNDINGS))
 @settings(deadline=None)
-def test_matches_the_day_by_day_reference(case: Case, prices: list[SeatPrice], rounding: str) -> None:
+def test_matches_the_day_by_day_reference_on_every_path(
+    case: Case, prices: list[SeatPrice], rounding: str
+) -> None:
+    """A DataFrame in gives a DataFrame, a LazyFrame a LazyFrame; the eager lines and the
+    lazy ones collected by either engine are the same frame, the reference's lines."""
     got = _lines(case, prices, rounding)
+    lazy = _lazy_lines(case, prices, rounding)
+    assert lazy.collect(engine="in-memory").equals(got)
+    assert lazy.collect(engine="streaming").equals(got)
     expected = ref_price_lines(case.events.ref_rows, case.plan.ref_args(), prices, case.policy, rounding)
     assert got.to_dicts() == expected
     # amounts and quantities are never negative
@@ -252,10 +277,8 @@ def test_matches_the_day_by_day_reference(case: Case, prices: list[SeatPrice], r
 @settings(deadline=None)
 def test_use_maximum_ge_increments_ge_all_changes(case: Case, price: SeatPrice, data: st.DataObject) -> None:
     rounding = data.draw(st.sampled_from(ROUNDINGS))
-    amounts = []
-    for strategy in STRATEGIES:
-        variant = price.model_copy(update={"proration_strategy": strategy})
-        amounts.append(_lines(case, [variant], rounding)["amount"].to_list())
+    variants = [[price.model_copy(update={"proration_strategy": strategy})] for strategy in STRATEGIES]
+    amounts = [lines["amount"].to_list() for lines in _lines_of_each(case, variants, rounding)]
     for most, middle, least in zip(*amounts, strict=True):
         assert most >= middle >= least
 
@@ -271,7 +294,8 @@ def test_a_single_unbounded_tier_is_linear(case: Case, price: SeatPrice, mode: s
             "tierMode": mode,
         }
     )
-    assert _lines(case, [tiered]).equals(_lines(case, [price]))
+    by_tier, flat = _lines_of_each(case, [[tiered], [price]])
+    assert by_tier.equals(flat)
 
 
 @given(
@@ -311,17 +335,6 @@ def test_a_price_of_zero_costs_nothing(case: Case, prices: list[SeatPrice], data
     ]
     result = _lines(case, free, data.draw(st.sampled_from(ROUNDINGS)))
     assert all(amount == 0 for amount in result["amount"].to_list())
-
-
-@given(case=cases(), prices=price_lists())
-@settings(deadline=None)
-def test_lazy_and_both_engines_agree(case: Case, prices: list[SeatPrice]) -> None:
-    eager = _lines(case, prices)
-    lazy = price_seats(case.events.frame().lazy(), case.plan.schedule, prices, until=case.plan.until,
-                       supersede_by=case.policy)  # fmt: skip
-    assert isinstance(lazy, pl.LazyFrame)
-    assert lazy.collect(engine="in-memory").equals(eager)
-    assert lazy.collect(engine="streaming").equals(eager)
 
 
 @given(case=cases(), acme=price_lists(), other=price_lists(), star=st.booleans())

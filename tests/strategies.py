@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
 import polars as pl
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from seatcalc import BillingSchedule
@@ -35,6 +36,7 @@ __all__ = [
     "Events",
     "Plan",
     "Policy",
+    "at_most",
     "boundary",
     "cases",
     "events",
@@ -89,6 +91,13 @@ OFFSETS = (  # repeated entries weight the draw towards exact anchors
     timedelta(hours=12),
     timedelta(hours=23),
 )
+
+
+def at_most(examples: int) -> int:
+    """``max_examples`` for a heavy property: ``examples``, or the profile's own count when
+    that is fewer (the dev profile's 50). Each example of such a property calls seatcalc
+    several times, milliseconds each whatever the frame; its reason is given where used."""
+    return min(examples, settings.default.max_examples)
 
 
 # ---------------------------------------------------------------------------

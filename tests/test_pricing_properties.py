@@ -40,7 +40,7 @@ from tests.reference import (
     _timelines,
     ref_day_start,
 )
-from tests.strategies import SEAT_TYPES, Case, cases
+from tests.strategies import SEAT_TYPES, Case, Plan, at_most, cases, plans
 
 ROUNDINGS = (
     ROUND_HALF_UP,
@@ -274,7 +274,7 @@ def test_matches_the_day_by_day_reference_on_every_path(
 
 
 @given(case=cases(), price=seat_prices("admin"), data=st.data())
-@settings(deadline=None)
+@settings(deadline=None, max_examples=at_most(300))  # three prices per example
 def test_use_maximum_ge_increments_ge_all_changes(case: Case, price: SeatPrice, data: st.DataObject) -> None:
     rounding = data.draw(st.sampled_from(ROUNDINGS))
     variants = [[price.model_copy(update={"proration_strategy": strategy})] for strategy in STRATEGIES]
@@ -284,7 +284,7 @@ def test_use_maximum_ge_increments_ge_all_changes(case: Case, price: SeatPrice, 
 
 
 @given(case=cases(), price=seat_prices("admin", tiers=None), mode=st.sampled_from(("GRADUATED", "VOLUME")))
-@settings(deadline=None)
+@settings(deadline=None, max_examples=at_most(300))  # the reference test prices single tiers too
 def test_a_single_unbounded_tier_is_linear(case: Case, price: SeatPrice, mode: str) -> None:
     tiered = SeatPrice.model_validate(
         price.model_dump(by_alias=True)
@@ -301,16 +301,16 @@ def test_a_single_unbounded_tier_is_linear(case: Case, price: SeatPrice, mode: s
 @given(
     total=st.integers(0, 2_147_483_647),
     price=seat_prices("admin", tiers=None),
-    case=cases(),
+    plan=plans(),
 )
-@settings(deadline=None)
-def test_a_constant_balance_costs_the_full_period_price(total: int, price: SeatPrice, case: Case) -> None:
+@settings(deadline=None, max_examples=at_most(300))  # one event: the schedules are what varies
+def test_a_constant_balance_costs_the_full_period_price(total: int, price: SeatPrice, plan: Plan) -> None:
     # one event long before the schedule: every period holds max(total, minimum) all along
-    start = ref_day_start(case.plan.start, "UTC") - timedelta(days=60)
+    start = ref_day_start(plan.start, "UTC") - timedelta(days=60)
     frame = pl.DataFrame(
         {"customerAlias": ["acme"], "seatType": ["admin"], "eventTimestamp": [start], "total": [total]}
     )
-    result = price_seats(frame, case.plan.schedule, [price], until=case.plan.until)
+    result = price_seats(frame, plan.schedule, [price], until=plan.until)
     assert isinstance(result, pl.DataFrame)
     seats = max(total, price.contracted_minimum_seats)
     full = _round(Fraction(price.price_per_seat) * seats, MINOR[price.currency], ROUND_HALF_UP)
@@ -321,7 +321,7 @@ def test_a_constant_balance_costs_the_full_period_price(total: int, price: SeatP
 
 
 @given(case=cases(), prices=price_lists(pricePerSeat="0"), data=st.data())
-@settings(deadline=None)
+@settings(deadline=None, max_examples=at_most(300))
 def test_a_price_of_zero_costs_nothing(case: Case, prices: list[SeatPrice], data: st.DataObject) -> None:
     free = [
         p.model_copy(

@@ -1,5 +1,6 @@
-"""Hypothesis profiles: ``HYPOTHESIS_PROFILE=ci`` (500 examples per property, derandomized)
-or ``dev`` (the default: 50 examples, quick)."""
+"""Hypothesis profiles: ``HYPOTHESIS_PROFILE=ci`` (500 examples per property, derandomized;
+a few heavy properties ask for fewer with ``tests.strategies.at_most``) or ``dev`` (the
+default: 50 examples, quick)."""
 
 from __future__ import annotations
 

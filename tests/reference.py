@@ -12,6 +12,7 @@ and ``sequenceAccountId`` (str). Timestamps come back normalised to UTC.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -237,11 +238,14 @@ def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
+@functools.cache
 def ref_day_start(day: date, time_zone: str) -> datetime:
     """The UTC instant where local ``day`` begins in ``time_zone``.
 
     Its local midnight; where midnight happens twice, the first occurrence; where it does
     not exist (a gap), the first instant after the gap (found by bisection on microseconds).
+    Remembered per (day, zone): it depends on nothing else, and the walks below ask for the
+    same few hundred days again and again.
     """
     tz = ZoneInfo(time_zone)
     midnight = datetime.combine(day, time())

@@ -40,7 +40,7 @@ from tests.reference import (
     _timelines,
     ref_day_start,
 )
-from tests.strategies import SEAT_TYPES, Case, cases
+from tests.strategies import SEAT_TYPES, Case, Plan, at_most, cases, plans
 
 ROUNDINGS = (
     ROUND_HALF_UP,
@@ -233,6 +233,24 @@ def _lines(case: Case, prices: list[SeatPrice], rounding: str = ROUND_HALF_UP) -
     return result
 
 
+def _lazy_lines(case: Case, prices: list[SeatPrice], rounding: str = ROUND_HALF_UP) -> pl.LazyFrame:
+    result = price_seats(
+        case.events.frame().lazy(), case.plan.schedule, prices, until=case.plan.until,
+        supersede_by=case.policy, rounding=rounding,
+    )  # fmt: skip
+    assert isinstance(result, pl.LazyFrame)
+    return result
+
+
+def _lines_of_each(
+    case: Case, lists: list[list[SeatPrice]], rounding: str = ROUND_HALF_UP
+) -> list[pl.DataFrame]:
+    """The lines of each price list on the same events, collected together in memory (each
+    call of price_seats costs milliseconds whatever the frame; the paths agree, see
+    ``test_matches_the_day_by_day_reference_on_every_path``)."""
+    return pl.collect_all([_lazy_lines(case, prices, rounding) for prices in lists], engine="in-memory")
+
+
 # ---------------------------------------------------------------------------
 # Properties
 # ---------------------------------------------------------------------------
@@ -240,8 +258,15 @@ def _lines(case: Case, prices: list[SeatPrice], rounding: str = ROUND_HALF_UP) -
 
 @given(case=cases(), prices=price_lists(), rounding=st.sampled_from(ROUNDINGS))
 @settings(deadline=None)
-def test_matches_the_day_by_day_reference(case: Case, prices: list[SeatPrice], rounding: str) -> None:
+def test_matches_the_day_by_day_reference_on_every_path(
+    case: Case, prices: list[SeatPrice], rounding: str
+) -> None:
+    """A DataFrame in gives a DataFrame, a LazyFrame a LazyFrame; the eager lines and the
+    lazy ones collected by either engine are the same frame, the reference's lines."""
     got = _lines(case, prices, rounding)
+    lazy = _lazy_lines(case, prices, rounding)
+    assert lazy.collect(engine="in-memory").equals(got)
+    assert lazy.collect(engine="streaming").equals(got)
     expected = ref_price_lines(case.events.ref_rows, case.plan.ref_args(), prices, case.policy, rounding)
     assert got.to_dicts() == expected
     # amounts and quantities are never negative
@@ -249,19 +274,17 @@ def test_matches_the_day_by_day_reference(case: Case, prices: list[SeatPrice], r
 
 
 @given(case=cases(), price=seat_prices("admin"), data=st.data())
-@settings(deadline=None)
+@settings(deadline=None, max_examples=at_most(300))  # three prices per example
 def test_use_maximum_ge_increments_ge_all_changes(case: Case, price: SeatPrice, data: st.DataObject) -> None:
     rounding = data.draw(st.sampled_from(ROUNDINGS))
-    amounts = []
-    for strategy in STRATEGIES:
-        variant = price.model_copy(update={"proration_strategy": strategy})
-        amounts.append(_lines(case, [variant], rounding)["amount"].to_list())
+    variants = [[price.model_copy(update={"proration_strategy": strategy})] for strategy in STRATEGIES]
+    amounts = [lines["amount"].to_list() for lines in _lines_of_each(case, variants, rounding)]
     for most, middle, least in zip(*amounts, strict=True):
         assert most >= middle >= least
 
 
 @given(case=cases(), price=seat_prices("admin", tiers=None), mode=st.sampled_from(("GRADUATED", "VOLUME")))
-@settings(deadline=None)
+@settings(deadline=None, max_examples=at_most(300))  # the reference test prices single tiers too
 def test_a_single_unbounded_tier_is_linear(case: Case, price: SeatPrice, mode: str) -> None:
     tiered = SeatPrice.model_validate(
         price.model_dump(by_alias=True)
@@ -271,22 +294,23 @@ def test_a_single_unbounded_tier_is_linear(case: Case, price: SeatPrice, mode: s
             "tierMode": mode,
         }
     )
-    assert _lines(case, [tiered]).equals(_lines(case, [price]))
+    by_tier, flat = _lines_of_each(case, [[tiered], [price]])
+    assert by_tier.equals(flat)
 
 
 @given(
     total=st.integers(0, 2_147_483_647),
     price=seat_prices("admin", tiers=None),
-    case=cases(),
+    plan=plans(),
 )
-@settings(deadline=None)
-def test_a_constant_balance_costs_the_full_period_price(total: int, price: SeatPrice, case: Case) -> None:
+@settings(deadline=None, max_examples=at_most(300))  # one event: the schedules are what varies
+def test_a_constant_balance_costs_the_full_period_price(total: int, price: SeatPrice, plan: Plan) -> None:
     # one event long before the schedule: every period holds max(total, minimum) all along
-    start = ref_day_start(case.plan.start, "UTC") - timedelta(days=60)
+    start = ref_day_start(plan.start, "UTC") - timedelta(days=60)
     frame = pl.DataFrame(
         {"customerAlias": ["acme"], "seatType": ["admin"], "eventTimestamp": [start], "total": [total]}
     )
-    result = price_seats(frame, case.plan.schedule, [price], until=case.plan.until)
+    result = price_seats(frame, plan.schedule, [price], until=plan.until)
     assert isinstance(result, pl.DataFrame)
     seats = max(total, price.contracted_minimum_seats)
     full = _round(Fraction(price.price_per_seat) * seats, MINOR[price.currency], ROUND_HALF_UP)
@@ -297,7 +321,7 @@ def test_a_constant_balance_costs_the_full_period_price(total: int, price: SeatP
 
 
 @given(case=cases(), prices=price_lists(pricePerSeat="0"), data=st.data())
-@settings(deadline=None)
+@settings(deadline=None, max_examples=at_most(300))
 def test_a_price_of_zero_costs_nothing(case: Case, prices: list[SeatPrice], data: st.DataObject) -> None:
     free = [
         p.model_copy(
@@ -311,17 +335,6 @@ def test_a_price_of_zero_costs_nothing(case: Case, prices: list[SeatPrice], data
     ]
     result = _lines(case, free, data.draw(st.sampled_from(ROUNDINGS)))
     assert all(amount == 0 for amount in result["amount"].to_list())
-
-
-@given(case=cases(), prices=price_lists())
-@settings(deadline=None)
-def test_lazy_and_both_engines_agree(case: Case, prices: list[SeatPrice]) -> None:
-    eager = _lines(case, prices)
-    lazy = price_seats(case.events.frame().lazy(), case.plan.schedule, prices, until=case.plan.until,
-                       supersede_by=case.policy)  # fmt: skip
-    assert isinstance(lazy, pl.LazyFrame)
-    assert lazy.collect(engine="in-memory").equals(eager)
-    assert lazy.collect(engine="streaming").equals(eager)
 
 
 @given(case=cases(), acme=price_lists(), other=price_lists(), star=st.booleans())

@@ -407,9 +407,13 @@ def _out_of_core(args: argparse.Namespace) -> bool:
     if args.events is None or args.db is not None or args.events == "-":
         return False
     path = Path(args.events)
-    if path.is_dir() or (any(c in args.events for c in "*?[") and not path.exists()):
+    if path.is_dir():
         return True
-    if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        return False
+    if any(c in args.events for c in "*?[") and not path.exists():
+        return True  # a glob of Parquet files
+    if not path.is_file():
         return False
     return args.memory_limit is not None or path.stat().st_size > _OUT_OF_CORE_FILE_BYTES
 

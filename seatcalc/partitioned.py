@@ -131,6 +131,10 @@ def scan_source(source: EventSource) -> pl.LazyFrame:
         )
     paths = [source] if isinstance(source, str | os.PathLike) else list(source)
     names = [str(path) for path in paths]
+    for name in names:
+        folder = Path(name)
+        if folder.is_dir() and not any(folder.rglob("*.parquet")) and not any(folder.rglob("*.pq")):
+            raise InvalidEventFrame(f"{name!r} is a directory with no Parquet files (*.parquet) in it")
     try:
         frame = pl.scan_parquet(names)
         frame.collect_schema()

@@ -57,18 +57,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from seatcalc.timeline import STAGES
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = ROOT / "benchmarks" / "results"
 BASE_SHAPE: Final = "arrival"
-STAGES: Final = (
-    "validation",
-    "supersession",
-    "key numbering",
-    "sort",
-    "per-event terms",
-    "per-period sums",
-    "fill",
-)
 TARGET_RATIO: Final = 3.0
 LINEAR_GROWTH: Final = 1.15
 QUICK_SIZES: Final = (20_000,)
@@ -137,14 +130,11 @@ def _run_variant(variant: Variant, path: Path, threads: int) -> Callable[[], Any
 
 
 def _profile(variant: Variant, path: Path) -> dict[str, float] | None:
-    """Seconds per stage from ``seatcalc.timeline.profile_stages``; None while it is absent."""
-    try:
-        from seatcalc.timeline import profile_stages  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
+    """Seconds per stage from ``seatcalc.timeline.profile_stages``."""
     import polars as pl
 
     from benchmarks.shapes import SCHEDULE
+    from seatcalc.timeline import profile_stages
 
     events = pl.scan_parquet(path) if variant.source == "scan" else pl.read_parquet(path)
     stages = profile_stages(events, SCHEDULE, engine=variant.engine)

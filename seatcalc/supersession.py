@@ -63,6 +63,8 @@ def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     """
     check_policy(supersede_by)
     names = events.collect_schema().names()
+    if EVENT_ID not in names:  # every event a fact of its own
+        return events
     fact = ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
     frame = events.collect()
     ids = frame.get_column(EVENT_ID)

@@ -20,7 +20,7 @@ from seatcalc.frames import INSTANT, TIMESTAMP, TOTAL, FrameT, eager_or_lazy, ke
 from seatcalc.periods import Until
 from seatcalc.schedules import DAYS, PERIOD_END, PERIOD_START, Schedules
 from seatcalc.supersession import SupersedeBy, check_policy, collapse_instants, resolve, with_receipt_order
-from seatcalc.timeline import event_rows, period_rows, period_sums
+from seatcalc.timeline import billed_periods, event_rows
 from seatcalc.wire import instant_argument
 
 __all__ = ["Schedules", "billable_seats", "seat_balances"]
@@ -30,7 +30,7 @@ def _billable(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
 ) -> pl.LazyFrame:
     rows, key_table, calendar, keys = event_rows(events, schedule, until, supersede_by)
-    return period_rows(period_sums(rows), key_table, calendar).select(
+    return billed_periods(rows, key_table, calendar).select(
         *keys,
         PERIOD_START,
         PERIOD_END,

@@ -33,6 +33,7 @@ day.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -59,11 +60,13 @@ __all__ = [
     "KID",
     "STAGES",
     "KeyCodes",
+    "billed_periods",
     "check_schedules",
     "day_view",
     "effective_frame",
     "event_rows",
     "in_event_order",
+    "key_chunks",
     "period_rows",
     "period_sums",
     "placed",
@@ -96,7 +99,7 @@ def check_schedules(key_table: pl.DataFrame) -> None:
 
 def event_rows(
     events: pl.LazyFrame, schedule: Schedules, until: Until, supersede_by: SupersedeBy
-) -> tuple[pl.LazyFrame, pl.DataFrame, Calendar, list[str]]:
+) -> tuple[list[pl.LazyFrame], pl.DataFrame, Calendar, list[str]]:
     """Effective events, one per (key, instant), in (key, instant) order, each with its
     period, day and the per-row terms that sum to the period measures.
 
@@ -110,8 +113,33 @@ def event_rows(
     codes = KeyCodes(keys, [ranges.key_values[name] for name in keys])
     ordered = in_event_order(codes.coded(effective), codes.bits, ranges).collect()
     key_table = with_schedules(codes.key_table(ordered), index)
-    rows = placed(ordered, key_table, calendar)
-    return with_terms(rows, calendar), key_table, calendar, keys
+    rows = [with_terms(placed(chunk, key_table, calendar), calendar) for chunk in key_chunks(ordered)]
+    return rows, key_table, calendar, keys
+
+
+_CHUNK_ROWS = 250_000
+"""Fewer rows than this per thread: one chunk (cutting costs more than it saves)."""
+
+
+def key_chunks(ordered: pl.DataFrame) -> list[pl.DataFrame]:
+    """Ordered rows cut into about one part per polars thread, every cut between two keys.
+
+    Each term compares neighbours of one key only, so the parts are independent: their
+    lazy plans, concatenated, run in parallel, and concatenated in order they give the
+    rows of one plan.
+    """
+    parts = min(pl.thread_pool_size(), ordered.height // _CHUNK_ROWS)
+    if parts <= 1:
+        return [ordered]
+    kids = ordered.get_column(KID)
+    inner = (kids.search_sorted(kids[ordered.height * i // parts]) for i in range(1, parts))
+    cuts = sorted({0, ordered.height, *inner})  # each cut: the first row of a key
+    return [ordered.slice(start, stop - start) for start, stop in itertools.pairwise(cuts)]
+
+
+def billed_periods(rows: list[pl.LazyFrame], key_table: pl.DataFrame, calendar: Calendar) -> pl.LazyFrame:
+    """:func:`period_rows` of every chunk of rows, in key order."""
+    return pl.concat([period_rows(period_sums(chunk), key_table, calendar) for chunk in rows])
 
 
 def effective_frame(
@@ -447,9 +475,9 @@ def day_view(
     ``tailDays`` days after it have no event, so they hold ``lastTotal`` all day and keep
     ``runMax``. Days before a period's first event day hold ``startSeats``.
     """
-    rows, key_table, calendar, keys = event_rows(events, schedule, until, supersede_by)
-    rows = rows.cache()  # read by both frames: sorted and summed once (1.8× → 1.3× billable_seats)
-    periods = period_rows(period_sums(rows), key_table, calendar).select(
+    chunks, key_table, calendar, keys = event_rows(events, schedule, until, supersede_by)
+    rows = [chunk.cache() for chunk in chunks]  # read by both frames: computed once
+    periods = billed_periods(rows, key_table, calendar).select(
         *keys,
         KID,
         PERIOD,
@@ -459,8 +487,11 @@ def day_view(
         "startSeats",
         pl.max_horizontal("startSeats", "__max").alias("maxSeats"),
     )
-    days = rows.filter(pl.col("__dayLast") & (pl.col(PERIOD) >= 0)).select(
-        KID, PERIOD, DAY, "dayMax", "runMax", pl.col(TOTAL).alias("lastTotal"), "tailDays"
+    days = pl.concat(
+        chunk.filter(pl.col("__dayLast") & (pl.col(PERIOD) >= 0)).select(
+            KID, PERIOD, DAY, "dayMax", "runMax", pl.col(TOTAL).alias("lastTotal"), "tailDays"
+        )
+        for chunk in rows
     )
     return periods, days, keys
 
@@ -503,11 +534,12 @@ def profile_stages(
     ordered = in_event_order(coded, codes.bits, ranges).collect(engine=engine)  # type: ignore[call-overload]
     key_table = with_schedules(codes.key_table(ordered), index)
     clock("sort")
-    rows = with_terms(placed(ordered, key_table, calendar), calendar).collect(engine=engine)  # type: ignore[call-overload]
+    chunks = [with_terms(placed(chunk, key_table, calendar), calendar) for chunk in key_chunks(ordered)]
+    rows = pl.collect_all(chunks, engine=engine)  # type: ignore[call-overload]
     clock("per-event terms")
-    sums = period_sums(rows.lazy()).collect(engine=engine)  # type: ignore[call-overload]
+    sums = pl.collect_all([period_sums(chunk.lazy()) for chunk in rows], engine=engine)  # type: ignore[call-overload]
     clock("per-period sums")
-    period_rows(sums.lazy(), key_table, calendar).collect(engine=engine)  # type: ignore[call-overload]
+    pl.concat([period_rows(chunk.lazy(), key_table, calendar) for chunk in sums]).collect(engine=engine)  # type: ignore[call-overload]
     clock("fill")
     return clock.seconds
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
+import seatcalc.timeline as timeline
 from seatcalc import BillingSchedule, billable_seats
 from seatcalc.timeline import KeyCodes
 
@@ -46,3 +49,27 @@ def test_aliases_that_share_prefixes_bill_in_key_order() -> None:
     # each key holds its total from its own day: 31 - i days of i + 1 seats
     by_alias = dict(zip(seats["customerAlias"], seats["seatDays"], strict=True))
     assert by_alias == {alias: (31 - i) * (i + 1) for i, alias in enumerate(aliases)}
+
+
+def test_rows_cut_into_chunks_between_keys_give_the_same_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large inputs run as independent chunks of whole keys: the frames do not change."""
+    from benchmarks.generate import generate_events
+    from seatcalc import SeatPrice, price_seats
+
+    events = generate_events(3_000, customers=40, seed=5)
+    schedule = BillingSchedule(date(2025, 1, 1), "1mo", end=date(2026, 1, 1))
+    prices = [
+        SeatPrice(seatType=name, currency="GBP", pricePerSeat="3.10", prorationStrategy="PRORATE_INCREMENTS")
+        for name in events["seatType"].unique().sort()
+    ]
+    whole = billable_seats(events, schedule), price_seats(events, schedule, prices)
+    ordered_kids = pl.Series("__kid", [0, 0, 1, 1, 1, 2, 3, 3, 3, 3], dtype=pl.UInt32).to_frame()
+    monkeypatch.setattr(timeline, "_CHUNK_ROWS", 2)
+    monkeypatch.setattr(timeline.pl, "thread_pool_size", lambda: 3)
+    chunks = timeline.key_chunks(ordered_kids)
+    assert [chunk["__kid"].to_list() for chunk in chunks] == [[0, 0], [1, 1, 1, 2], [3, 3, 3, 3]]
+    for engine in ("in-memory", "streaming"):
+        seats = billable_seats(events.lazy(), schedule).collect(engine=engine)
+        lines = price_seats(events.lazy(), schedule, prices).collect(engine=engine)
+        assert_frame_equal(seats, whole[0])
+        assert_frame_equal(lines, whole[1])

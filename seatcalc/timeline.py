@@ -218,35 +218,48 @@ def in_event_order(coded: pl.DataFrame, code_bits: int, ranges: EventRanges) -> 
     (µs since the epoch), ``total``.
 
     When they fit (always, short of centuries of microseconds or 2^32 rows), the four are
-    packed into one Int128 ``high·2^b + low`` with ``high = code·2^a + (t − t₀)`` and
-    ``low = (seq − seq₀)·2^31 + total`` (two Int64 words), and only that column is sorted,
-    then unpacked: a sort that carries no other column is several times faster than one
-    that does, and the words keep the arithmetic in Int64 but for one product and one
-    quotient.
+    packed into one Int128 ``high·2^b + low`` of two Int64 words, ``high = code·2^(a−k) +
+    (t − t₀) >> k`` and ``low = (((t − t₀) mod 2^k)·2^s + seq − seq₀)·2^31 + total``, the
+    instant's ``k`` lowest bits moved to the low word when the high one is full. Only that
+    column is sorted, then unpacked: a sort that carries no other column is several times
+    faster than one that does, and the words keep the arithmetic in Int64 but for one
+    product and one quotient.
     """
     time_bits = (ranges.last_micros - ranges.first_micros).bit_length()
-    low_bits = (ranges.last_received - ranges.first_received).bit_length() + _TOTAL_BITS
+    seq_bits = (ranges.last_received - ranges.first_received).bit_length()
+    moved = max(0, code_bits + time_bits - 63)  # instant bits carried by the low word
+    low_bits = moved + seq_bits + _TOTAL_BITS
     code, ts = pl.col(_CODE), pl.col(TIMESTAMP)
-    if code_bits + time_bits <= 63 and low_bits <= 63:
-        high = pl.col(_CODE) * (1 << time_bits) + (pl.col(TIMESTAMP).dt.epoch("us") - ranges.first_micros)
-        low = (pl.col(SEQ) - ranges.first_received) * (1 << _TOTAL_BITS) + pl.col(TOTAL)
-        order = pl.col(_ORDER)
-        high_back = pl.col("__high")
+    if low_bits <= 63:
+        instant = pl.col(TIMESTAMP).dt.epoch("us") - ranges.first_micros
+        high = pl.col(_CODE) * (1 << (time_bits - moved)) + instant // (1 << moved)
+        low = ((instant % (1 << moved)) * (1 << seq_bits) + pl.col(SEQ) - ranges.first_received) * (
+            1 << _TOTAL_BITS
+        ) + pl.col(TOTAL)
+        order, high_back, instant_low = pl.col(_ORDER), pl.col("__high"), pl.col("__instantLow")
         ordered = (
             coded.lazy()
             .select((high.cast(pl.Int128) * pl.lit(1 << low_bits, pl.Int128) + low).alias(_ORDER))
             .sort(_ORDER)
             .select(
                 (order // pl.lit(1 << low_bits, pl.Int128)).cast(pl.Int64).alias("__high"),
-                order.cast(pl.Int64, wrap_numerical=True).alias("__low"),  # the low 64 bits
+                order.cast(pl.Int64, wrap_numerical=True).alias("__low"),  # low 64 bits: low word + high's
             )
-            # several events at one (key, instant), one high word: only the last received counts
-            .filter((high_back.shift(-1) != high_back).fill_null(True))
+            .with_columns(
+                ((pl.col("__low") // (1 << (seq_bits + _TOTAL_BITS))) % (1 << moved)).alias("__instantLow")
+            )
+            # several events at one (key, instant): only the last received counts
+            .filter(
+                ((high_back.shift(-1) == high_back) & (instant_low.shift(-1) == instant_low))
+                .not_()
+                .fill_null(True)
+            )
             .select(
-                (high_back // (1 << time_bits)).alias(_CODE),
-                (high_back % (1 << time_bits) + ranges.first_micros).alias(TIMESTAMP),
+                (high_back // (1 << (time_bits - moved))).alias(_CODE),
+                ((high_back % (1 << (time_bits - moved))) * (1 << moved) + instant_low).alias(TIMESTAMP),
                 (pl.col("__low") % (1 << _TOTAL_BITS)).alias(TOTAL),
             )
+            .with_columns(ts + ranges.first_micros)
         )
     else:
         ordered = (

@@ -6,15 +6,23 @@ benchmark runs at every size runs here on a small seeded event set.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
 
-from benchmarks.bench_core import PERIODS, SCHEDULE, same_numbers
-from benchmarks.generate import generate_events
+from benchmarks.bench_matrix import compare_frames
+from benchmarks.generate import generate_events, monthly_periods
 from benchmarks.python_loop import python_billable_seats
-from seatcalc import billable_seats
+from seatcalc import BillingSchedule, billable_seats
+
+SCHEDULE = BillingSchedule(date(2025, 1, 1), "1mo", end=date(2026, 1, 1))
+PERIODS = monthly_periods(datetime(2025, 1, 1, tzinfo=UTC), 12)
+
+
+def same_numbers(ours: pl.DataFrame, theirs: pl.DataFrame) -> None:
+    assert compare_frames(ours, theirs.select(ours.columns)) is None
+
 
 pytest.importorskip("duckdb")
 

@@ -73,3 +73,38 @@ def test_rows_cut_into_chunks_between_keys_give_the_same_frames(monkeypatch: pyt
         lines = price_seats(events.lazy(), schedule, prices).collect(engine=engine)
         assert_frame_equal(seats, whole[0])
         assert_frame_equal(lines, whole[1])
+
+
+def test_instants_spanning_millennia_with_many_keys_sort_as_each_key_alone() -> None:
+    """Many keys (7 code bits) and instants from 1971 to 9989 (58 bits) overflow the high
+    sort word: the instant's low bits move to the low word. Each key billed alone (no key
+    bits) must give the same rows, same-instant events included."""
+    instants = [
+        datetime(1971, 1, 1, tzinfo=UTC),
+        datetime(9981, 3, 1, tzinfo=UTC),
+        datetime(9989, 6, 1, 12, tzinfo=UTC),
+    ]
+    rows = [
+        (f"c{key:03d}", instants[i % 3].replace(second=key % 60), (key * 7 + i) % 11)
+        for key in range(100)
+        for i in range(4)
+    ]
+    rows += [
+        (alias, instant, total + 1) for alias, instant, total in rows[::5]
+    ]  # same instants, received later
+    events = pl.DataFrame(
+        {
+            "customerAlias": [alias for alias, _, _ in rows],
+            "seatType": ["admin"] * len(rows),
+            "eventTimestamp": [instant for _, instant, _ in rows],
+            "total": [total for _, _, total in rows],
+        }
+    )
+    schedule = BillingSchedule(date(9980, 1, 1), "1y", end=date(9990, 1, 1))
+    together = billable_seats(events, schedule)
+    alone = pl.concat(
+        billable_seats(events.filter(pl.col("customerAlias") == alias), schedule)
+        for alias in sorted(events["customerAlias"].unique())
+    )
+    assert together.height == 100 * 10
+    assert_frame_equal(together, alone)

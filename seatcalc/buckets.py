@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from seatcalc.frames import ACCOUNT, ALIAS, EVENT_ID, RECEIVED, SEAT_TYPE
+from seatcalc.frames import EVENT_ID, RECEIVED, fact_columns, key_columns_of
 from seatcalc.measures import billable_seats
 from seatcalc.periods import Until
 from seatcalc.pricing import Prices, price_seats, price_seats_and_unpriced
@@ -31,23 +31,12 @@ from seatcalc.supersession import SEQ, SupersedeBy, check_policy, resolve
 
 __all__ = [
     "bill_effective",
-    "fact_columns",
     "key_bucket",
     "price_effective",
     "price_effective_and_unpriced",
     "resolve_versions",
     "version_bucket",
 ]
-
-
-def fact_columns(names: list[str]) -> list[str]:
-    """The columns naming a fact: (account?, customerEventId)."""
-    return ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
-
-
-def key_columns_of(names: list[str]) -> list[str]:
-    """The columns naming a balance key: (account?, customerAlias, seatType)."""
-    return ([ACCOUNT] if ACCOUNT in names else []) + [ALIAS, SEAT_TYPE]
 
 
 def version_bucket(names: list[str], buckets: int) -> pl.Expr:

@@ -42,7 +42,9 @@ __all__ = [
     "checked_events",
     "eager_or_lazy",
     "event_columns",
+    "fact_columns",
     "key_columns",
+    "key_columns_of",
     "parse_text_timestamps",
     "row_problems",
     "schema_problems",
@@ -80,8 +82,17 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 def key_columns(frame: pl.LazyFrame) -> list[str]:
     """The balance key of a validated frame: (account?, customerAlias, seatType)."""
-    names = frame.collect_schema().names()
+    return key_columns_of(frame.collect_schema().names())
+
+
+def key_columns_of(names: list[str]) -> list[str]:
+    """The columns naming a balance key among ``names``: (account?, customerAlias, seatType)."""
     return ([ACCOUNT] if ACCOUNT in names else []) + [ALIAS, SEAT_TYPE]
+
+
+def fact_columns(names: list[str]) -> list[str]:
+    """The columns naming a fact among ``names``: (account?, customerEventId)."""
+    return ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
 
 
 def _is_text(dtype: pl.DataType) -> bool:

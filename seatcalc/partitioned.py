@@ -42,7 +42,6 @@ import polars as pl
 from seatcalc.buckets import (
     bill_effective,
     key_bucket,
-    key_columns_of,
     price_effective_and_unpriced,
     resolve_versions,
     version_bucket,
@@ -58,6 +57,7 @@ from seatcalc.frames import (
     TOTAL,
     ReceivedDuplicates,
     checked_events,
+    key_columns_of,
     schema_problems,
 )
 from seatcalc.measures import billable_seats

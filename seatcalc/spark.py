@@ -52,9 +52,19 @@ except ModuleNotFoundError as missing:  # pragma: no cover - depends on the envi
     ) from None
 
 from seatcalc import errors
-from seatcalc.buckets import bill_effective, fact_columns, key_columns_of, price_effective, resolve_versions
+from seatcalc.buckets import bill_effective, price_effective, resolve_versions
 from seatcalc.errors import FrameSchemaError, InvalidArgument, InvalidEventFrame, Problem, SeatcalcError
-from seatcalc.frames import ACCOUNT, ALIAS, EVENT_ID, RECEIVED, SEAT_TYPE, TIMESTAMP, TOTAL
+from seatcalc.frames import (
+    ACCOUNT,
+    ALIAS,
+    EVENT_ID,
+    RECEIVED,
+    SEAT_TYPE,
+    TIMESTAMP,
+    TOTAL,
+    fact_columns,
+    key_columns_of,
+)
 from seatcalc.periods import Until
 from seatcalc.pricing import Prices
 from seatcalc.schedules import PERIOD_START, Schedules

@@ -15,7 +15,6 @@ import polars as pl
 
 from seatcalc.errors import InvalidArgument
 from seatcalc.frames import (
-    ACCOUNT,
     EVENT_ID,
     RECEIVED,
     TIMESTAMP,
@@ -24,6 +23,7 @@ from seatcalc.frames import (
     FrameT,
     checked_events,
     eager_or_lazy,
+    fact_columns,
     key_columns,
 )
 
@@ -65,7 +65,7 @@ def resolve(events: pl.LazyFrame, supersede_by: SupersedeBy) -> pl.LazyFrame:
     names = events.collect_schema().names()
     if EVENT_ID not in names:  # every event a fact of its own
         return events
-    fact = ([ACCOUNT] if ACCOUNT in names else []) + [EVENT_ID]
+    fact = fact_columns(names)
     frame = events.collect()
     ids = frame.get_column(EVENT_ID)
     # the whole fact is hashed: ids that repeat across accounts are no candidates

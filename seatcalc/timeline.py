@@ -151,9 +151,13 @@ def effective_frame(
     Only the event columns are read, once (a Parquet scan is not read twice)."""
     valid, ranges = with_receipt_order(event_columns(events))
     keys = key_columns(valid)
+    return _superseded(valid, keys, supersede_by), ranges, keys
+
+
+def _superseded(valid: pl.LazyFrame, keys: list[str], supersede_by: SupersedeBy) -> pl.DataFrame:
+    """The effective versions of validated events: keys, instant, total, receipt."""
     needed = [*keys, EVENT_ID, TIMESTAMP, TOTAL, SEQ]
-    effective = resolve(valid.select(needed), supersede_by).select(*keys, TIMESTAMP, TOTAL, SEQ).collect()
-    return effective, ranges, keys
+    return resolve(valid.select(needed), supersede_by).select(*keys, TIMESTAMP, TOTAL, SEQ).collect()
 
 
 @dataclass(frozen=True)
@@ -537,9 +541,7 @@ def profile_stages(
     valid, ranges = with_receipt_order(event_columns(events.lazy()))
     clock("validation")
     keys = key_columns(valid)
-    needed = [*keys, EVENT_ID, TIMESTAMP, TOTAL, SEQ]
-    resolved = resolve(valid.select(needed), supersede_by).select(*keys, TIMESTAMP, TOTAL, SEQ)
-    effective = resolved.collect(engine=engine)  # type: ignore[call-overload]
+    effective = _superseded(valid, keys, supersede_by)
     clock("supersession")
     codes = KeyCodes(keys, [ranges.key_values[name] for name in keys])
     coded = codes.coded(effective)
